@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Build the lab's images, each only when its tag is missing (prints what it skips):
+#   1. the server image : Debian trixie minbase (debootstrap) + systemd, python3; pre-downloaded
+#                         .debs for the docker_engine/firewall roles (lab/server/Dockerfile)
+#   2. the Python base  : Debian bookworm minbase (debootstrap) + python3 3.11, venv, pip
+#   3. the Ray image    : roles/ray_image/files/Dockerfile on top of (2)
+# No registry is needed: base file systems come from the Debian mirror configured in this machine's
+# own apt sources, and pip inside the Ray build uses this machine's pip CA bundle / index URL.
+# Must run as root (debootstrap). Env overrides: RAY_VERSION, DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR,
+# FORCE=1 (rebuild everything), LAB_CACHE (debootstrap cache dir, default lab/cache).
+set -euo pipefail
+
+# ---- names and versions (the collection's inventories refer to these) -------------------------
+SERVER_SUITE="trixie"
+SERVER_ROOTFS_IMAGE="wizardsofts-lab/debian:${SERVER_SUITE}-minbase"
+SERVER_IMAGE="wizardsofts-lab/server:${SERVER_SUITE}"
+PYTHON_SUITE="bookworm"                     # bookworm's python3 is 3.11, like the controller
+PYTHON_IMAGE="wizardsofts-lab/python:3.11-${PYTHON_SUITE}"
+RAY_VERSION="${RAY_VERSION:-2.60.0}"
+RAY_PYTHON_TAG="py311"
+RAY_IMAGE="${RAY_IMAGE:-wizardsofts/ray:${RAY_VERSION}-${RAY_PYTHON_TAG}}"
+# Light layer of the seed's image (pinned; see roles/ray_image/files/Dockerfile).
+RAY_EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES:-pandas==2.1.4 numpy==1.26.3 requests==2.34.2}"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "${HERE}/.." && pwd)"
+CACHE="${LAB_CACHE:-${HERE}/cache}"
+FORCE="${FORCE:-0}"
+export DOCKER_BUILDKIT=0   # legacy builder: works without the buildx plugin
+
+log() { printf '[images] %s\n' "$*"; }
+now() { date +%s; }
+have_image() { [ "${FORCE}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
+
+if [ "$(id -u)" -ne 0 ]; then log "must run as root (debootstrap)" >&2; exit 1; fi
+
+# ---- the Debian mirror, read from this machine's apt sources -----------------------------------
+# Prints the URI of the first enabled "deb" source whose suite is exactly $1 (deb822 *.sources
+# files first, then one-line sources.list files).
+apt_source_uri() {
+  local want="$1" f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk -v want="$want" '
+      function flush() { if (types ~ /(^| )deb( |$)/ && enabled != "no" && (" " suites " ") ~ (" " want " ") && uris != "" && !done) { split(uris, u, " "); print u[1]; done = 1 } types = suites = uris = ""; enabled = "" }
+      /^[ \t]*#/ { next }
+      /^[ \t]*$/ { flush(); next }
+      tolower($1) == "types:"   { $1 = ""; types = $0 }
+      tolower($1) == "uris:"    { $1 = ""; uris = $0; sub(/^ +/, "", uris) }
+      tolower($1) == "suites:"  { $1 = ""; suites = $0 }
+      tolower($1) == "enabled:" { enabled = tolower($2) }
+      END { flush() }' "$f"
+  done | head -n1 | grep . && return 0
+  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+    awk -v want="$want" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == want) { print $i; exit } }' | grep .
+}
+
+HOST_CODENAME="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+if [ -z "${DEBIAN_MIRROR:-}" ]; then
+  DEBIAN_MIRROR="$(apt_source_uri "${HOST_CODENAME}")" || {
+    log "cannot find a Debian mirror for '${HOST_CODENAME}' in /etc/apt/sources*; set DEBIAN_MIRROR" >&2; exit 1; }
+fi
+if [ -z "${DEBIAN_SECURITY_MIRROR:-}" ]; then
+  DEBIAN_SECURITY_MIRROR="$(apt_source_uri "${HOST_CODENAME}-security" || true)"
+fi
+DEBIAN_MIRROR="${DEBIAN_MIRROR%/}"
+DEBIAN_SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR%/}"
+
+# ---- debootstrap a minbase rootfs and import it -----------------------------------------------
+# $1 suite, $2 image tag, $3 comma-separated --include list (may be empty), $4 CMD (JSON)
+rootfs_image() {
+  local suite="$1" tag="$2" include="$3" cmd="$4"
+  if have_image "${tag}"; then log "skip ${tag}: present"; return 0; fi
+  local dir="${CACHE}/rootfs-${suite}${include:+-extra}" t0
+  t0=$(now)
+  mkdir -p "${CACHE}/debs-${suite}"
+  if [ ! -f "${dir}/.lab-complete" ] || [ "${FORCE}" = 1 ]; then
+    rm -rf "${dir}"
+    log "debootstrap --variant=minbase ${suite} from ${DEBIAN_MIRROR} (${include:-no extras})"
+    debootstrap --variant=minbase ${include:+--include="${include}"} \
+      --cache-dir="${CACHE}/debs-${suite}" "${suite}" "${dir}" "${DEBIAN_MIRROR}" \
+      >"${CACHE}/debootstrap-${suite}.log" 2>&1 || {
+        log "debootstrap failed; tail of ${CACHE}/debootstrap-${suite}.log:" >&2
+        tail -n 20 "${CACHE}/debootstrap-${suite}.log" >&2; exit 1; }
+    # apt sources of the image: the same mirror, plus updates and security when the host has them
+    rm -f "${dir}/etc/apt/sources.list"
+    {
+      printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "${DEBIAN_MIRROR}" "${suite}" "${suite}"
+      if [ -n "${DEBIAN_SECURITY_MIRROR}" ]; then
+        printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+          "${DEBIAN_SECURITY_MIRROR}" "${suite}"
+      fi
+    } >"${dir}/etc/apt/sources.list.d/debian.sources"
+    chroot "${dir}" apt-get clean
+    rm -rf "${dir}/var/lib/apt/lists/"* "${dir}/var/log/"*.log "${dir}/var/cache/debconf/"*-old
+    : >"${dir}/etc/machine-id"   # each container gets its own id at boot
+    touch "${dir}/.lab-complete"
+  else
+    log "reusing cached rootfs ${dir}"
+  fi
+  log "importing ${dir} as ${tag}"
+  tar --numeric-owner --exclude=./.lab-complete -C "${dir}" -c . |
+    docker import --change "CMD ${cmd}" --change 'ENV LANG=C.UTF-8' - "${tag}" >/dev/null
+  log "built ${tag} in $(($(now) - t0))s ($(image_size "${tag}"))"
+}
+
+image_size() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1000000 }'; }
+
+T_ALL=$(now)
+log "mirror: ${DEBIAN_MIRROR} security: ${DEBIAN_SECURITY_MIRROR:-none}"
+
+# 1. server image
+rootfs_image "${SERVER_SUITE}" "${SERVER_ROOTFS_IMAGE}" "" '["/bin/bash"]'
+if have_image "${SERVER_IMAGE}"; then
+  log "skip ${SERVER_IMAGE}: present"
+else
+  t0=$(now)
+  log "building ${SERVER_IMAGE} (lab/server/Dockerfile)"
+  docker build --quiet --build-arg BASE_IMAGE="${SERVER_ROOTFS_IMAGE}" \
+    -t "${SERVER_IMAGE}" -f "${HERE}/server/Dockerfile" "${HERE}/server" >/dev/null
+  log "built ${SERVER_IMAGE} in $(($(now) - t0))s ($(image_size "${SERVER_IMAGE}"))"
+fi
+
+# 2. Python base image (python3 == 3.11 in bookworm)
+rootfs_image "${PYTHON_SUITE}" "${PYTHON_IMAGE}" "python3,python3-venv,python3-pip,ca-certificates" '["python3"]'
+
+# 3. Ray image
+if have_image "${RAY_IMAGE}"; then
+  log "skip ${RAY_IMAGE}: present"
+else
+  t0=$(now)
+  ctx="${CACHE}/ray-build-context"
+  rm -rf "${ctx}"; mkdir -p "${ctx}"
+  cp "${ROOT}/roles/ray_image/files/Dockerfile" "${ctx}/Dockerfile"
+  # The builder stage trusts the CA bundle this machine's pip uses (the final stage never sees it).
+  pip_cmd="$(command -v pip3 || command -v pip || echo "${ROOT}/.venv/bin/pip")"
+  pip_cert="$("${pip_cmd}" config get global.cert 2>/dev/null || true)"
+  pip_cert="${PIP_CERT:-${pip_cert:-/etc/ssl/certs/ca-certificates.crt}}"
+  [ -f "${pip_cert}" ] && cp "${pip_cert}" "${ctx}/pip-ca.crt"
+  pip_index="$("${pip_cmd}" config get global.index-url 2>/dev/null || true)"
+  pip_index="${PIP_INDEX_URL:-${pip_index}}"
+  case "${pip_index}" in file:*) log "ignoring local pip index ${pip_index} (not visible in a build)"; pip_index="";; esac
+  # Pin Ray's dependencies like the controller's (constraints.txt, minus ray itself so that other
+  # RAY_VERSIONs stay buildable).
+  [ -f "${ROOT}/constraints.txt" ] && grep -v '^ray==' "${ROOT}/constraints.txt" >"${ctx}/constraints.txt"
+  log "building ${RAY_IMAGE} (ray ${RAY_VERSION} on ${PYTHON_IMAGE}; index: ${pip_index:-pip default})"
+  docker build --build-arg BASE_IMAGE="${PYTHON_IMAGE}" --build-arg RAY_VERSION="${RAY_VERSION}" \
+    --build-arg PIP_INDEX_URL="${pip_index}" --build-arg EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES}" \
+    -t "${RAY_IMAGE}" "${ctx}" >"${CACHE}/ray-build-${RAY_VERSION}.log" 2>&1 &
+  pid=$!
+  while kill -0 "${pid}" 2>/dev/null; do
+    sleep 10
+    kill -0 "${pid}" 2>/dev/null && log "  ... $(($(now) - t0))s: $(grep -E '^Step [0-9]+/' "${CACHE}/ray-build-${RAY_VERSION}.log" | tail -n1 | cut -c1-100)"
+  done
+  if ! wait "${pid}"; then
+    log "build of ${RAY_IMAGE} failed; tail of ${CACHE}/ray-build-${RAY_VERSION}.log:" >&2
+    tail -n 30 "${CACHE}/ray-build-${RAY_VERSION}.log" >&2; exit 1
+  fi
+  rm -rf "${ctx}"
+  docker run --rm "${RAY_IMAGE}" ray --version
+  log "built ${RAY_IMAGE} in $(($(now) - t0))s ($(image_size "${RAY_IMAGE}"))"
+fi
+log "images ready in $(($(now) - T_ALL))s"

@@ -1,0 +1,130 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Compare the plan's firewall rules with what UFW has, read from ``ufw show added``.
+
+The ufw role reads ``ufw show added`` once, and only the rules :func:`ufw_rule_diff` returns go
+through ``community.general.ufw``: a rerun with nothing to do costs one command, however many
+rules the plan has.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from typing import Any
+
+_HEADER = "Added user rules (see 'ufw status' for running firewall):"
+_NO_RULES = "(None)"
+
+
+def _normalise_src(value: str) -> str:
+    if value in ("any", "Anywhere"):
+        return "any"
+    network = ipaddress.ip_network(value, strict=False)
+    return str(network.network_address) if network.num_addresses == 1 else str(network)
+
+
+def parse_ufw_added(text: str) -> list[dict[str, str]]:
+    """Parse ``ufw show added`` into rules ``{action, port, proto, src, comment}``.
+
+    Handles both forms UFW prints: ``ufw allow 22/tcp comment 'x'`` and
+    ``ufw allow from 10.1.2.3 to any port 20000:20399 proto tcp comment 'x'``.
+    Rules this collection never writes (other actions, interfaces, routes) come back with
+    ``"managed": false`` details kept in ``raw``.
+    """
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("expected the output of 'ufw show added', got nothing")
+    if lines[0] != _HEADER:
+        raise ValueError(f"expected the output of 'ufw show added' starting with {_HEADER!r}, got {lines[0]!r}")
+    rules: list[dict[str, str]] = []
+    for line in lines[1:]:
+        if line == _NO_RULES:
+            continue
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise ValueError(f"cannot parse ufw rule {line!r}: {exc}") from None
+        if not words or words[0] != "ufw":
+            raise ValueError(f"expected a line starting with 'ufw', got {line!r}")
+        rules.append(_parse_rule(words[1:], line))
+    return rules
+
+
+def _parse_rule(words: list[str], raw: str) -> dict[str, str]:
+    rule = {"action": "", "port": "", "proto": "any", "src": "any", "comment": "", "raw": raw}
+    if words and words[0] in ("allow", "deny", "reject", "limit"):
+        rule["action"] = words.pop(0)
+    else:
+        rule["action"] = "other"
+        return rule
+    if "comment" in words:
+        at = words.index("comment")
+        rule["comment"] = " ".join(words[at + 1 :])
+        words = words[:at]
+    if words and words[0] in ("in", "out"):
+        rule["direction"] = words.pop(0)
+        if words and words[0] == "on":
+            rule["action"] = "other"
+            return rule
+    if len(words) == 1:
+        # Short form: "22/tcp", "22", "OpenSSH".
+        port, _, proto = words[0].partition("/")
+        rule["port"], rule["proto"] = port, proto or "any"
+        return rule
+    it = iter(range(len(words)))
+    for i in it:
+        word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if word == "from":
+            rule["src"] = _normalise_src(nxt)
+        elif word == "to":
+            rule["dst"] = nxt
+        elif word == "port":
+            rule["port"] = nxt
+        elif word == "proto":
+            rule["proto"] = nxt
+        elif word == "app":
+            rule["action"] = "other"
+        else:
+            continue
+        next(it, None)
+    return rule
+
+
+def _key(rule: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (
+        str(rule["port"]),
+        str(rule.get("proto", "any")),
+        _normalise_src(str(rule.get("src", "any"))),
+        str(rule.get("comment", "")),
+    )
+
+
+def ufw_rule_diff(
+    current: list[dict[str, Any]], desired: list[dict[str, Any]], comment_prefix: str
+) -> dict[str, list[dict[str, Any]]]:
+    """What to add and what to delete so UFW holds exactly the desired rules.
+
+    Only rules whose comment starts with ``comment_prefix`` are ever deleted: rules the operator
+    added by hand stay. Desired rules keep the plan's order (SSH first).
+    """
+    have = {_key(r) for r in current if r.get("action") == "allow"}
+    want = {_key(r) for r in desired}
+    add = [r for r in desired if _key(r) not in have]
+    delete = [
+        {"port": r["port"], "proto": r["proto"], "src": r["src"], "comment": r["comment"]}
+        for r in current
+        if r.get("action") == "allow" and r.get("comment", "").startswith(comment_prefix) and _key(r) not in want
+    ]
+    return {"add": add, "delete": delete}
+
+
+_DEFAULT_RE = re.compile(r"^Default:\s*(\w+)\s*\(incoming\)", re.MULTILINE)
+
+
+def ufw_default_incoming(status_verbose: str) -> str | None:
+    """The default incoming policy from ``ufw status verbose`` (``deny``, ``allow``...)."""
+    match = _DEFAULT_RE.search(status_verbose)
+    return match.group(1) if match else None

@@ -1,0 +1,148 @@
+#!/usr/bin/python
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Compute the Ray cluster plan from inventory data."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ray_cluster_plan
+short_description: Compute the Ray cluster plan (nodes, pinned ports, compose files, firewall rules)
+version_added: 0.1.0
+description:
+  - Computes, from the cluster's inventory variables, everything the roles apply; nothing is
+    changed anywhere. The plan holds, per host, the Ray nodes (containers) with a pinned port
+    block each, the compose projects already serialised to YAML, the UFW rules and the host's
+    capacity; and, for the whole cluster, the head address and the list of expected nodes that
+    M(wizardsofts.ray_cluster.ray_cluster_status) compares the running cluster with.
+  - Used as a task, the action plugin of the same name reads O(hosts) from the inventory
+    (every host of O(head_group) and O(worker_group), their C(ray_*) variables, C(ansible_host)
+    and gathered facts) and computes the plan on the controller, so run it once
+    (C(run_once=true)). Passing O(hosts) explicitly computes the plan for that data instead.
+  - Invalid input fails with a message that names the host, the variable and the value.
+  - The variables are described in the collection's C(docs/DESIGN.md) and in the C(plan)
+    role's argument specification.
+author:
+  - WizardSofts platform team
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is no diff.
+options:
+  head_group:
+    description: Inventory group holding the head host (exactly one host).
+    type: str
+    default: ray_head
+  worker_group:
+    description: Inventory group holding the hosts that run workers.
+    type: str
+    default: ray_workers
+  head_hosts:
+    description:
+      - Hosts of the head group, when O(hosts) is given explicitly.
+      - Ignored when O(hosts) is taken from the inventory.
+    type: list
+    elements: str
+  worker_hosts:
+    description:
+      - Hosts of the worker group, when O(hosts) is given explicitly.
+    type: list
+    elements: str
+  hosts:
+    description:
+      - Variables per host (C(ray_cluster_*), C(ray_node_ip), C(ray_worker_count),
+        C(ray_worker_spec), C(ray_worker_overrides), C(ray_head_spec), C(ansible_host)), plus
+        an optional C(facts) mapping with C(vcpus), C(memtotal_mb) and C(default_ipv4).
+      - When omitted (the usual case) the action plugin reads them from the inventory.
+    type: dict
+"""
+
+EXAMPLES = r"""
+- name: Compute the cluster plan once, on the controller
+  wizardsofts.ray_cluster.ray_cluster_plan:
+  run_once: true
+
+- name: Plan for explicit data (no inventory needed)
+  wizardsofts.ray_cluster.ray_cluster_plan:
+    head_hosts: [srv1]
+    worker_hosts: [srv1, srv2]
+    hosts:
+      srv1:
+        ray_node_ip: 192.0.2.10
+        ray_worker_count: 2
+        ray_worker_spec: {cpus: 2, memory: 6G, shm_size: 2g}
+      srv2:
+        ray_node_ip: 192.0.2.11
+        ray_worker_count: 4
+        ray_worker_spec: {cpus: 2, memory: 6G, shm_size: 2g}
+  register: plan
+
+- name: Show where the head listens
+  ansible.builtin.debug:
+    msg: "{{ plan.plan.cluster.head_address }}"
+"""
+
+RETURN = r"""
+plan:
+  description: The cluster plan.
+  returned: success
+  type: dict
+  contains:
+    cluster:
+      description: Cluster-wide values (version, image, head host, head address, dashboard URL, expected node count...).
+      type: dict
+      returned: success
+    expected_nodes:
+      description: One entry per Ray node (host, name, role, ip, node_manager_port, num_cpus, memory, object_store_memory).
+      type: list
+      elements: dict
+      returned: success
+    hosts:
+      description: >-
+        Per host: C(node_ip), C(is_head), C(nodes) (resources, pinned C(ports), C(command), C(environment)),
+        C(node_port_range), C(projects.head) and C(projects.workers) (compose C(name), C(dir), C(file),
+        C(services), C(content)), C(firewall) (UFW rules) and C(capacity).
+      type: dict
+      returned: success
+    warnings:
+      description: Non-fatal findings, such as allowed oversubscription.
+      type: list
+      elements: str
+      returned: success
+ansible_facts:
+  description: The same plan as fact C(ray_cluster_plan).
+  returned: success
+  type: dict
+  sample: {"ray_cluster_plan": {"cluster": {"head_address": "192.0.2.10:6379"}}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+    PLAN_ARGUMENT_SPEC,
+    PlanError,
+    build_plan,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=PLAN_ARGUMENT_SPEC, supports_check_mode=True)
+    if module.params["hosts"] is None:
+        module.fail_json(msg="hosts is required when the module runs without its action plugin")
+    try:
+        plan = build_plan(
+            module.params["head_hosts"] or [], module.params["worker_hosts"] or [], module.params["hosts"]
+        )
+    except PlanError as exc:
+        module.fail_json(msg=str(exc), host=exc.host, variable=exc.variable)
+    for warning in plan["warnings"]:
+        module.warn(warning)
+    module.exit_json(changed=False, plan=plan, ansible_facts={"ray_cluster_plan": plan})
+
+
+if __name__ == "__main__":
+    main()
