@@ -117,8 +117,10 @@ if have_image "${SERVER_IMAGE}"; then
 else
   t0=$(now)
   log "building ${SERVER_IMAGE} (lab/server/Dockerfile)"
-  docker build --quiet --build-arg BASE_IMAGE="${SERVER_ROOTFS_IMAGE}" \
-    -t "${SERVER_IMAGE}" -f "${HERE}/server/Dockerfile" "${HERE}/server" >/dev/null
+  docker build --build-arg BASE_IMAGE="${SERVER_ROOTFS_IMAGE}" -t "${SERVER_IMAGE}" \
+    -f "${HERE}/server/Dockerfile" "${HERE}/server" >"${CACHE}/server-build.log" 2>&1 || {
+      log "build of ${SERVER_IMAGE} failed; tail of ${CACHE}/server-build.log:" >&2
+      tail -n 30 "${CACHE}/server-build.log" >&2; exit 1; }
   log "built ${SERVER_IMAGE} in $(($(now) - t0))s ($(image_size "${SERVER_IMAGE}"))"
 fi
 
@@ -151,13 +153,16 @@ else
   pid=$!
   while kill -0 "${pid}" 2>/dev/null; do
     sleep 10
-    kill -0 "${pid}" 2>/dev/null && log "  ... $(($(now) - t0))s: $(grep -E '^Step [0-9]+/' "${CACHE}/ray-build-${RAY_VERSION}.log" | tail -n1 | cut -c1-100)"
+    kill -0 "${pid}" 2>/dev/null &&
+      log "  ... $(($(now) - t0))s: $(grep -oE '^Step [0-9]+/[0-9]+' "${CACHE}/ray-build-${RAY_VERSION}.log" | tail -n1)" \
+        "$(grep -E '^(Collecting|Installing|Successfully)' "${CACHE}/ray-build-${RAY_VERSION}.log" | tail -n1 | cut -c1-80)"
   done
   if ! wait "${pid}"; then
     log "build of ${RAY_IMAGE} failed; tail of ${CACHE}/ray-build-${RAY_VERSION}.log:" >&2
     tail -n 30 "${CACHE}/ray-build-${RAY_VERSION}.log" >&2; exit 1
   fi
   rm -rf "${ctx}"
+  docker image prune -f --filter label=com.wizardsofts.ray_cluster.stage=builder >/dev/null
   docker run --rm "${RAY_IMAGE}" ray --version
   log "built ${RAY_IMAGE} in $(($(now) - t0))s ($(image_size "${RAY_IMAGE}"))"
 fi

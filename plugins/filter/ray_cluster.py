@@ -13,6 +13,11 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall 
     ufw_rule_diff,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PlanError, parse_size
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._verify import (
+    container_mismatches,
+    smoke_spread,
+    summary_lines,
+)
 
 
 def ray_size_to_bytes(value: Any) -> int:
@@ -28,11 +33,34 @@ def ray_ufw_rule_diff(
 ) -> dict[str, list[dict[str, Any]]]:
     """``ufw show added`` text + the plan's rules -> ``{add: [...], delete: [...]}``."""
     try:
-        return ufw_rule_diff(parse_ufw_added(show_added), desired, comment_prefix)
+        # Empty text: UFW is not installed yet (check mode on a fresh host), so it has no rules.
+        current = parse_ufw_added(show_added) if str(show_added or "").strip() else []
+        return ufw_rule_diff(current, desired, comment_prefix)
     except ValueError as exc:
         raise AnsibleFilterError(f"ray_ufw_rule_diff: {exc}") from None
 
 
+def ray_container_mismatches(inspect: list[dict[str, Any]], nodes: list[dict[str, Any]], image: str) -> list[str]:
+    """``docker inspect`` output + the host's planned nodes -> list of differences (empty = as planned)."""
+    return container_mismatches(inspect, nodes, image)
+
+
+def ray_smoke_spread(result: dict[str, Any], cluster_nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The smoke job's per-node counts -> counts per host/container and the number of hosts used."""
+    return smoke_spread(result, cluster_nodes)
+
+
+def ray_cluster_summary(cluster: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """``ray_cluster`` facts + the plan -> the per-host summary table, one line per item."""
+    return summary_lines(cluster, plan)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"ray_size_to_bytes": ray_size_to_bytes, "ray_ufw_rule_diff": ray_ufw_rule_diff}
+        return {
+            "ray_size_to_bytes": ray_size_to_bytes,
+            "ray_ufw_rule_diff": ray_ufw_rule_diff,
+            "ray_container_mismatches": ray_container_mismatches,
+            "ray_smoke_spread": ray_smoke_spread,
+            "ray_cluster_summary": ray_cluster_summary,
+        }

@@ -21,7 +21,7 @@ description:
     and gathered facts) and computes the plan on the controller, so run it once
     (C(run_once=true)). Passing O(hosts) explicitly computes the plan for that data instead.
   - Invalid input fails with a message that names the host, the variable and the value.
-  - The variables are described in the collection's C(docs/DESIGN.md) and in the C(plan)
+  - The variables are described in the collection's C(docs/DESIGN.md) and in the C(cluster_plan)
     role's argument specification.
 author:
   - WizardSofts platform team

@@ -1,0 +1,95 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Compare what runs with the plan: container limits, smoke-job spread, the summary table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import format_size
+
+
+def container_mismatches(inspect: list[dict[str, Any]], nodes: list[dict[str, Any]], image: str) -> list[str]:
+    """Differences between ``docker inspect`` output and the plan's nodes for one host."""
+    by_name = {str(c.get("Name", "")).lstrip("/"): c for c in inspect}
+    problems: list[str] = []
+    for node in nodes:
+        name = node["name"]
+        c = by_name.get(name)
+        if c is None:
+            problems.append(f"{name}: no such container")
+            continue
+        hc = c.get("HostConfig") or {}
+        state = c.get("State") or {}
+        expected = {
+            "NanoCpus": round(float(node["cpus"]) * 1e9),
+            "Memory": node["memory"],
+            "ShmSize": node["shm_size"],
+            "RestartPolicy": "unless-stopped",
+            "NetworkMode": "host",
+            "Running": True,
+            "Image": image,
+        }
+        if node.get("memory_reservation") is not None:
+            expected["MemoryReservation"] = node["memory_reservation"]
+        seen = {
+            "NanoCpus": hc.get("NanoCpus"),
+            "Memory": hc.get("Memory"),
+            "ShmSize": hc.get("ShmSize"),
+            "RestartPolicy": (hc.get("RestartPolicy") or {}).get("Name"),
+            "NetworkMode": hc.get("NetworkMode"),
+            "Running": state.get("Running"),
+            "Image": (c.get("Config") or {}).get("Image"),
+            "MemoryReservation": hc.get("MemoryReservation"),
+        }
+        for key, want in expected.items():
+            if seen[key] != want:
+                problems.append(f"{name}: {key} is {seen[key]!r}, the plan says {want!r}")
+    return problems
+
+
+def smoke_spread(result: dict[str, Any], cluster_nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Map the smoke job's per-node task counts to hosts and containers."""
+    by_id = {n["id"]: n for n in cluster_nodes}
+    per_node: dict[str, int] = {}
+    per_host: Counter[str] = Counter()
+    for node_id, count in sorted(result.get("tasks_per_node", {}).items()):
+        node = by_id.get(node_id, {})
+        label = f"{node.get('host', '?')}/{node.get('name', node_id[:8])}"
+        per_node[label] = count
+        per_host[node.get("host", "?")] += count
+    return {
+        "tasks": sum(per_node.values()),
+        "elapsed": result.get("elapsed"),
+        "per_node": per_node,
+        "per_host": dict(sorted(per_host.items())),
+        "hosts": len(per_host),
+        "nodes": len(per_node),
+        "cross_node_transfers": result.get("cross_node_transfers", 0),
+        "bytes_moved": result.get("bytes_moved", 0),
+    }
+
+
+def summary_lines(cluster: dict[str, Any], plan: dict[str, Any]) -> list[str]:
+    """The per-host table: expected vs alive nodes, CPUs, memory, object store."""
+    per_host = cluster.get("per_host", {})
+    header = f"{'host':<14} {'nodes':>9} {'CPUs':>6} {'memory':>11} {'object store':>13}"
+    lines = [header, "-" * len(header)]
+    totals = Counter()
+    for host in plan["cluster"]["hosts"]:
+        expected = len(plan["hosts"][host]["nodes"])
+        h = per_host.get(host, {})
+        alive = h.get("alive", 0)
+        lines.append(
+            f"{host:<14} {f'{alive}/{expected}':>9} {h.get('cpus', 0):>6g} "
+            f"{format_size(int(h.get('memory', 0))):>11} {format_size(int(h.get('object_store_memory', 0))):>13}"
+        )
+        totals.update({"expected": expected, "alive": alive, "cpus": h.get("cpus", 0),
+                       "memory": h.get("memory", 0), "store": h.get("object_store_memory", 0)})
+    lines.append("-" * len(header))
+    lines.append(
+        f"{'total':<14} {str(totals['alive']) + '/' + str(totals['expected']):>9} {totals['cpus']:>6g} "
+        f"{format_size(int(totals['memory'])):>11} {format_size(int(totals['store'])):>13}"
+    )
+    return lines
