@@ -33,7 +33,7 @@ if docker info >/dev/null 2>&1; then
   exit 0
 fi
 
-if pgrep -x dockerd >/dev/null 2>&1; then
+if command -v pgrep >/dev/null 2>&1 && pgrep -x dockerd >/dev/null 2>&1; then
   log "dockerd process exists but does not answer yet; waiting for it"
 else
   log "starting dockerd in the background (log: ${DOCKERD_LOG})"

@@ -27,7 +27,8 @@ def inventory_hosts(
     data: dict[str, dict[str, Any]] = {}
     for host in dict.fromkeys([*head_hosts, *worker_hosts]):
         hvars = hostvars[host]
-        entry = {key: hvars[key] for key in hvars if key.startswith("ray_cluster_")}
+        # ray_cluster_plan is this plugin's own fact from an earlier run, not an input.
+        entry = {key: hvars[key] for key in hvars if key.startswith("ray_cluster_") and key != "ray_cluster_plan"}
         for key in PLAN_HOST_VARIABLES:
             if key in hvars:
                 entry[key] = hvars[key]

@@ -12,7 +12,11 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall 
     parse_ufw_added,
     ufw_rule_diff,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PlanError, parse_size
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+    PlanError,
+    compose_content,
+    parse_size,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._verify import (
     container_mismatches,
     smoke_spread,
@@ -40,6 +44,14 @@ def ray_ufw_rule_diff(
         raise AnsibleFilterError(f"ray_ufw_rule_diff: {exc}") from None
 
 
+def ray_compose_content(plan: dict[str, Any], host: str, kind: str) -> str:
+    """Render a host's ``head`` or ``workers`` compose project from the plan (empty: no services)."""
+    try:
+        return compose_content(plan, host, kind)
+    except (ValueError, KeyError) as exc:
+        raise AnsibleFilterError(f"ray_compose_content: {exc}") from None
+
+
 def ray_container_mismatches(inspect: list[dict[str, Any]], nodes: list[dict[str, Any]], image: str) -> list[str]:
     """``docker inspect`` output + the host's planned nodes -> list of differences (empty = as planned)."""
     return container_mismatches(inspect, nodes, image)
@@ -60,6 +72,7 @@ class FilterModule:
         return {
             "ray_size_to_bytes": ray_size_to_bytes,
             "ray_ufw_rule_diff": ray_ufw_rule_diff,
+            "ray_compose_content": ray_compose_content,
             "ray_container_mismatches": ray_container_mismatches,
             "ray_smoke_spread": ray_smoke_spread,
             "ray_cluster_summary": ray_cluster_summary,

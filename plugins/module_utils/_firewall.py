@@ -116,7 +116,10 @@ def ufw_rule_diff(
     delete = [
         {"port": r["port"], "proto": r["proto"], "src": r["src"], "comment": r["comment"]}
         for r in current
-        if r.get("action") == "allow" and r.get("comment", "").startswith(comment_prefix) and _key(r) not in want
+        if r.get("action") == "allow"
+        and r.get("direction", "in") == "in"
+        and (r.get("comment", "") == comment_prefix or r.get("comment", "").startswith(comment_prefix + " "))
+        and _key(r) not in want
     ]
     return {"add": add, "delete": delete}
 

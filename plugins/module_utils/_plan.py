@@ -99,7 +99,9 @@ DASHBOARD_BINDS = ("node_ip", "loopback", "all")
 _SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:([kmgtp])(i?b)?|(b))?$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": MIB, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 _VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# Docker container names need two characters at least; compose project names are lower case.
+_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 
 
@@ -236,8 +238,13 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
     s["ray_cluster_python_version"] = pyver
     if not s["ray_cluster_image"]:
         s["ray_cluster_image"] = f"wizardsofts/ray:{s['ray_cluster_version']}-py{pyver.replace('.', '')}"
-    if not _NAME_RE.match(str(s["ray_cluster_name"])):
-        raise PlanError(None, "ray_cluster_name", s["ray_cluster_name"], "expected letters, digits, '.', '_' or '-'")
+    if not _PROJECT_RE.match(str(s["ray_cluster_name"])):
+        raise PlanError(
+            None,
+            "ray_cluster_name",
+            s["ray_cluster_name"],
+            "expected lower-case letters, digits, '_' or '-' (a compose project name)",
+        )
     for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources", "ray_cluster_ssh_sources"):
         value = s[key]
         if isinstance(value, str) or not isinstance(value, list):
@@ -387,7 +394,7 @@ def node_spec(
             raise PlanError(
                 host, f"{v}.object_store_memory", merged["object_store_memory"], "below Ray's minimum of 75MiB"
             )
-        if store * SHM_HEADROOM > shm:
+        if store * 11 > shm * 10:  # shm >= 1.1 x store, in integers
             raise PlanError(
                 host,
                 f"{v}.shm_size",
@@ -459,19 +466,26 @@ def host_node_specs(host: str, hvars: dict[str, Any], is_head: bool, is_worker: 
         raise PlanError(
             host, "ray_worker_overrides", f"{len(overrides)} items", f"more overrides than ray_worker_count ({count})"
         )
+    shared: dict[str, Any] | None = None
     for n in range(1, count + 1):
         override = overrides[n - 1] if n <= len(overrides) else None
-        spec = node_spec(
-            host,
-            f"ray_worker_overrides[{n - 1}]" if override else "ray_worker_spec",
-            [
-                (WORKER_SPEC_DEFAULTS, "defaults"),
-                (hvars.get("ray_worker_spec"), "ray_worker_spec"),
-                (override, f"ray_worker_overrides[{n - 1}]"),
-            ],
-            f"ray-worker-{n}",
-            allow_zero_cpus=False,
-        )
+        if override is None and shared is not None:
+            # Workers without an override share one validated spec (large hosts stay cheap).
+            spec = {**shared, "name": f"ray-worker-{n}"}
+        else:
+            spec = node_spec(
+                host,
+                f"ray_worker_overrides[{n - 1}]" if override else "ray_worker_spec",
+                [
+                    (WORKER_SPEC_DEFAULTS, "defaults"),
+                    (hvars.get("ray_worker_spec"), "ray_worker_spec"),
+                    (override, f"ray_worker_overrides[{n - 1}]"),
+                ],
+                f"ray-worker-{n}",
+                allow_zero_cpus=False,
+            )
+            if override is None:
+                shared = spec
         nodes.append({"role": "worker", "worker_id": n, **spec})
     names: dict[str, int] = {}
     for index, node in enumerate(nodes):
@@ -512,25 +526,29 @@ def assign_ports(host: str, nodes: list[dict[str, Any]], s: dict[str, Any]) -> t
     return low, high
 
 
-def _dashboard_host(s: dict[str, Any], node_ip: str) -> str:
-    return {"node_ip": node_ip, "loopback": "127.0.0.1", "all": "0.0.0.0"}[s["ray_cluster_dashboard_bind"]]  # noqa: S104
+def _dashboard_host(c: dict[str, Any], node_ip: str) -> str:
+    return {"node_ip": node_ip, "loopback": "127.0.0.1", "all": "0.0.0.0"}[c["dashboard_bind"]]  # noqa: S104
 
 
-def node_command(node: dict[str, Any], node_ip: str, head_address: str, s: dict[str, Any]) -> list[str]:
-    """The ``ray start`` argv for one node."""
+# Rendering: pure mappings from the plan (cluster values + one host's nodes) to what Docker runs.
+# No number is computed here; every one comes from the plan.
+
+
+def node_command(node: dict[str, Any], node_ip: str, c: dict[str, Any]) -> list[str]:
+    """The ``ray start`` argv for one node (``c`` is the plan's ``cluster``)."""
     p = node["ports"]
     argv = ["ray", "start", "--block", "--disable-usage-stats", f"--node-ip-address={node_ip}"]
     if node["role"] == "head":
         argv += [
             "--head",
-            f"--port={s['ray_cluster_gcs_port']}",
+            f"--port={c['gcs_port']}",
             "--include-dashboard=true",
-            f"--dashboard-host={_dashboard_host(s, node_ip)}",
-            f"--dashboard-port={s['ray_cluster_dashboard_port']}",
-            f"--ray-client-server-port={s['ray_cluster_client_port']}",
+            f"--dashboard-host={_dashboard_host(c, node_ip)}",
+            f"--dashboard-port={c['dashboard_port']}",
+            f"--ray-client-server-port={c['client_port']}",
         ]
     else:
-        argv.append(f"--address={head_address}")
+        argv.append(f"--address={c['head_address']}")
     argv += [
         f"--node-manager-port={p['node_manager']}",
         f"--object-manager-port={p['object_manager']}",
@@ -552,14 +570,14 @@ def node_command(node: dict[str, Any], node_ip: str, head_address: str, s: dict[
     return argv
 
 
-def node_environment(node: dict[str, Any], s: dict[str, Any]) -> dict[str, str]:
+def node_environment(node: dict[str, Any], c: dict[str, Any]) -> dict[str, str]:
     env = {
-        "RAY_AUTH_MODE": s["ray_cluster_auth_mode"],
-        "RAY_gcs_rpc_server_reconnect_timeout_s": str(s["ray_cluster_gcs_reconnect_timeout_s"]),
+        "RAY_AUTH_MODE": c["auth_mode"],
+        "RAY_gcs_rpc_server_reconnect_timeout_s": str(c["gcs_reconnect_timeout_s"]),
     }
     if node["role"] == "head":
-        env["AUTOSCALER_METRIC_PORT"] = str(s["ray_cluster_autoscaler_metrics_port"])
-        env["DASHBOARD_METRIC_PORT"] = str(s["ray_cluster_dashboard_metrics_port"])
+        env["AUTOSCALER_METRIC_PORT"] = str(c["autoscaler_metrics_port"])
+        env["DASHBOARD_METRIC_PORT"] = str(c["dashboard_metrics_port"])
     return dict(sorted(env.items()))
 
 
@@ -568,13 +586,10 @@ def health_url(node: dict[str, Any], node_ip: str) -> str:
     return f"http://{node_ip}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
 
 
-# --------------------------------------------------------------------------- compose
-
-
-def compose_service(host: str, node: dict[str, Any], node_ip: str, s: dict[str, Any]) -> dict[str, Any]:
-    prefix = s["ray_cluster_label_prefix"]
+def compose_service(host: str, node: dict[str, Any], node_ip: str, c: dict[str, Any]) -> dict[str, Any]:
+    prefix = c["label_prefix"]
     labels = {
-        f"{prefix}.cluster": s["ray_cluster_name"],
+        f"{prefix}.cluster": c["name"],
         f"{prefix}.server": host,
         f"{prefix}.service": f"ray-{node['role']}",
     }
@@ -593,34 +608,53 @@ def compose_service(host: str, node: dict[str, Any], node_ip: str, s: dict[str, 
     if reservations:
         resources["reservations"] = reservations
     return {
-        "image": s["ray_cluster_image"],
+        "image": c["image"],
         "container_name": node["name"],
         "network_mode": "host",
         "restart": "unless-stopped",
         "shm_size": str(node["shm_size"]),
-        "command": node["command"],
-        "environment": node["environment"],
+        "command": node_command(node, node_ip, c),
+        "environment": node_environment(node, c),
         "deploy": {"resources": resources},
         "healthcheck": {
             "test": ["CMD", "python3", "-c", check],
             "interval": "15s",
             "timeout": "6s",
-            "retries": 3,
-            "start_period": "60s",
+            "retries": 4,
+            "start_period": "90s",
         },
         "labels": dict(sorted(labels.items())),
         "logging": {
             "driver": "json-file",
-            "options": {
-                "max-file": str(s["ray_cluster_log_max_files"]),
-                "max-size": str(s["ray_cluster_log_max_size"]),
-            },
+            "options": {"max-file": str(c["log_max_files"]), "max-size": str(c["log_max_size"])},
         },
         "stop_grace_period": "30s",
     }
 
 
+def compose_content(plan: dict[str, Any], host: str, kind: str) -> str:
+    """Render one of a host's compose projects (``head`` or ``workers``) to YAML text.
+
+    Deterministic: the same plan always gives byte-identical text. Empty when the project has
+    no services on this host (the role then removes it).
+    """
+    if kind not in ("head", "workers"):
+        raise ValueError(f"compose project kind must be head or workers, got {kind!r}")
+    if host not in plan.get("hosts", {}):
+        raise ValueError(f"host {host} is not in the cluster plan")
+    c = plan["cluster"]
+    h = plan["hosts"][host]
+    role = "head" if kind == "head" else "worker"
+    services = {n["name"]: compose_service(host, n, h["node_ip"], c) for n in h["nodes"] if n["role"] == role}
+    if not services:
+        return ""
+    body = to_yaml({"name": h["projects"][kind]["name"], "services": services})
+    return f"{MANAGED_HEADER}# Host {host}: {len(services)} Ray {kind} container(s).\n{body}\n"
+
+
 def _yaml_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -662,26 +696,23 @@ def _yaml_empty(value: Any) -> str:
 
 def _yaml_key(key: Any) -> str:
     text = str(key)
-    return text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", text) else json.dumps(text)
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text)
 
 
-def compose_project(
-    host: str, kind: str, nodes: list[dict[str, Any]], node_ip: str, s: dict[str, Any]
-) -> dict[str, Any]:
-    """One compose project (``head`` or ``workers``) for a host, with its file content."""
-    name = f"{s['ray_cluster_name']}-{kind}"
+# Plain words YAML 1.1 readers turn into booleans or null.
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def compose_project(kind: str, nodes: list[dict[str, Any]], s: dict[str, Any]) -> dict[str, Any]:
+    """Where one compose project (``head`` or ``workers``) of a host lives, and its services."""
     directory = f"{s['ray_cluster_compose_dir'].rstrip('/')}/{kind}"
-    services = {node["name"]: compose_service(host, node, node_ip, s) for node in nodes}
-    content = ""
-    if services:
-        body = to_yaml({"name": name, "services": services})
-        content = f"{MANAGED_HEADER}# Host {host}: {len(services)} Ray {kind} container(s).\n{body}\n"
     return {
-        "name": name,
+        "name": f"{s['ray_cluster_name']}-{kind}",
         "dir": directory,
         "file": f"{directory}/compose.yaml",
-        "services": list(services),
-        "content": content,
+        "services": [node["name"] for node in nodes],
     }
 
 
@@ -757,7 +788,7 @@ def resolve_node_ip(host: str, hvars: dict[str, Any]) -> str:
 def capacity(
     host: str, nodes: list[dict[str, Any]], facts: dict[str, Any], s: dict[str, Any], warnings: list[str]
 ) -> dict[str, Any]:
-    cpus = sum(float(n["cpus"]) for n in nodes)
+    cpus = float(sum(float(n["cpus"]) for n in nodes))
     memory = sum(n["memory"] for n in nodes)
     vcpus = facts.get("vcpus")
     memtotal = facts.get("memtotal_mb")
@@ -791,6 +822,16 @@ def capacity(
     return result
 
 
+def member_sources(ips: list[str]) -> list[str]:
+    """The members' node addresses as the fewest networks that hold exactly those addresses."""
+    nets = [ipaddress.ip_network(ip) for ip in ips]
+    result: list[str] = []
+    for version in (4, 6):
+        collapsed = ipaddress.collapse_addresses(n for n in nets if n.version == version)
+        result += [str(n.network_address) if n.num_addresses == 1 else str(n) for n in collapsed]
+    return result
+
+
 def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Compute the whole cluster plan.
 
@@ -802,6 +843,7 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
     if len(head_hosts) > 1:
         raise PlanError(None, "groups.ray_head", list(head_hosts), "exactly one host must be in group ray_head")
     members = list(dict.fromkeys([*head_hosts, *worker_hosts]))
+    worker_set = set(worker_hosts)
     for name in members:
         if name not in hosts:
             raise PlanError(name, "hostvars", None, "no variables given for this cluster host")
@@ -815,11 +857,11 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
             raise PlanError(name, "ray_node_ip", ip, f"the same node address as host {by_ip[ip]}")
         by_ip[ip] = name
     head_ip = ips[head]
-    head_address = f"{head_ip}:{s['ray_cluster_gcs_port']}"
-    member_sources = s["ray_cluster_allowed_sources"] or [ips[n] for n in members]
+    sources = s["ray_cluster_allowed_sources"] or member_sources(list(ips.values()))
+    networks = [ipaddress.ip_network(src) for src in sources]
     for name in members:
         address = ipaddress.ip_address(ips[name])
-        if not any(src == "any" or address in ipaddress.ip_network(src) for src in member_sources):
+        if not any(address in net for net in networks):
             raise PlanError(
                 name,
                 "ray_cluster_allowed_sources",
@@ -832,12 +874,9 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
     for name in members:
         hvars = member_vars[name]
         is_head = name == head
-        nodes = host_node_specs(name, hvars, is_head, name in worker_hosts)
+        nodes = host_node_specs(name, hvars, is_head, name in worker_set)
         node_range = assign_ports(name, nodes, s)
         for node in nodes:
-            node["command"] = node_command(node, ips[name], head_address, s)
-            node["environment"] = node_environment(node, s)
-            node["health_url"] = health_url(node, ips[name])
             expected.append(
                 {
                     "host": name,
@@ -856,10 +895,10 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
             "nodes": nodes,
             "node_port_range": list(node_range) if node_range else None,
             "projects": {
-                "head": compose_project(name, "head", [n for n in nodes if n["role"] == "head"], ips[name], s),
-                "workers": compose_project(name, "workers", [n for n in nodes if n["role"] == "worker"], ips[name], s),
+                "head": compose_project("head", [n for n in nodes if n["role"] == "head"], s),
+                "workers": compose_project("workers", [n for n in nodes if n["role"] == "worker"], s),
             },
-            "firewall": firewall_rules(name, node_range, is_head, member_sources, s),
+            "firewall": firewall_rules(name, node_range, is_head, sources, s),
             "capacity": capacity(name, nodes, hvars.get("facts") or {}, s, warnings),
         }
     dashboard_host = head_ip if s["ray_cluster_dashboard_bind"] != "loopback" else "127.0.0.1"
@@ -870,17 +909,23 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
         "image": s["ray_cluster_image"],
         "head_host": head,
         "head_ip": head_ip,
-        "head_address": head_address,
+        "head_address": f"{head_ip}:{s['ray_cluster_gcs_port']}",
         "head_container": plan_hosts[head]["nodes"][0]["name"],
         "gcs_port": s["ray_cluster_gcs_port"],
         "dashboard_port": s["ray_cluster_dashboard_port"],
+        "dashboard_bind": s["ray_cluster_dashboard_bind"],
         "client_port": s["ray_cluster_client_port"],
+        "autoscaler_metrics_port": s["ray_cluster_autoscaler_metrics_port"],
+        "dashboard_metrics_port": s["ray_cluster_dashboard_metrics_port"],
         "dashboard_url": f"http://{dashboard_host}:{s['ray_cluster_dashboard_port']}",
         "client_address": f"ray://{head_ip}:{s['ray_cluster_client_port']}",
         "auth_mode": s["ray_cluster_auth_mode"],
+        "gcs_reconnect_timeout_s": s["ray_cluster_gcs_reconnect_timeout_s"],
         "label_prefix": s["ray_cluster_label_prefix"],
         "compose_dir": s["ray_cluster_compose_dir"],
-        "allowed_sources": member_sources,
+        "log_max_size": s["ray_cluster_log_max_size"],
+        "log_max_files": s["ray_cluster_log_max_files"],
+        "allowed_sources": sources,
         "admin_sources": s["ray_cluster_admin_sources"],
         "hosts": members,
         "expected_node_count": len(expected),

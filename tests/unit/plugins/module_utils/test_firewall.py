@@ -67,7 +67,11 @@ PARSED = [
         "ufw allow from 2001:DB8::1 to any port 22 proto tcp",
         {"action": "allow", "port": "22", "proto": "tcp", "src": "2001:db8::1", "comment": ""},
     ),
-    ("short-form-without-comment", "ufw allow 80/tcp", {"action": "allow", "port": "80", "proto": "tcp", "src": "any", "comment": ""}),
+    (
+        "short-form-without-comment",
+        "ufw allow 80/tcp",
+        {"action": "allow", "port": "80", "proto": "tcp", "src": "any", "comment": ""},
+    ),
     ("short-form-without-proto", "ufw allow 53", {"action": "allow", "port": "53", "proto": "any", "src": "any", "comment": ""}),
     ("short-form-range", "ufw allow 20000:20099/tcp", {"action": "allow", "port": "20000:20099", "proto": "tcp", "src": "any"}),
     ("deny-rule", "ufw deny 23/tcp", {"action": "deny", "port": "23", "proto": "tcp"}),
@@ -78,6 +82,11 @@ PARSED = [
         "comment-with-spaces-and-quotes",
         "ufw allow 8080/tcp comment 'web \"admin\" port'",
         {"action": "allow", "port": "8080", "comment": 'web "admin" port'},
+    ),
+    (
+        "logged-long-form",
+        "ufw allow log-all from 10.0.0.1 to any port 22 proto tcp",
+        {"action": "allow", "port": "22", "proto": "tcp", "src": "10.0.0.1"},
     ),
     ("interface-rule", "ufw allow in on eth0", {"action": "other", "direction": "in"}),
     (
@@ -181,7 +190,12 @@ DIFFS: list[tuple[str, str, list[dict[str, Any]], dict[str, list[dict[str, Any]]
         [],
         {"add": [], "delete": []},
     ),
-    ("slash-32-desired-equals-bare-current", CURRENT_TEXT, [SSH, rule("20000:20399", "172.28.84.80/32"), NODES_81], {"add": [], "delete": []}),
+    (
+        "slash-32-desired-equals-bare-current",
+        CURRENT_TEXT,
+        [SSH, rule("20000:20399", "172.28.84.80/32"), NODES_81],
+        {"add": [], "delete": []},
+    ),
     (
         "slash-32-current-equals-bare-desired",
         added("ufw allow from 172.28.84.80/32 to any port 20000:20399 proto tcp comment 'ray_cluster nodes'"),

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import re
 import sys
@@ -342,6 +343,14 @@ ERRORS: list[tuple[str, Mutation, str | None, str, str]] = [
         "ray_worker_spec.shm_size/memory",
         "shm_size=64m",
     ),
+    (
+        "derived-object-store-tiny-memory",
+        spec("lab-81", "ray_worker_spec", memory=1000),
+        "lab-81",
+        "ray_worker_spec.shm_size/memory",
+        "memory=1000",
+    ),
+    ("cpus-bool", spec("lab-80", "ray_worker_spec", cpus=True), "lab-80", "ray_worker_spec.cpus", "True"),
     # port plan
     (
         "port-plan-overflow",
@@ -671,8 +680,9 @@ def test_port_plan_overflow_message(lab_hosts: dict[str, dict[str, Any]]) -> Non
 # --------------------------------------------------------------------------- accepted edge values
 
 
-def test_worker_count_as_string_is_accepted(lab_hosts: dict[str, dict[str, Any]]) -> None:
-    lab_hosts["lab-80"]["ray_worker_count"] = "3"
+@pytest.mark.parametrize("count", ["3", " 3 ", 3.0], ids=["string", "padded-string", "whole-float"])
+def test_worker_count_as_string_is_accepted(lab_hosts: dict[str, dict[str, Any]], count: Any) -> None:
+    lab_hosts["lab-80"]["ray_worker_count"] = count
     plan = build(lab_hosts)
     assert [n["name"] for n in plan["hosts"]["lab-80"]["nodes"]] == ["ray-worker-1", "ray-worker-2", "ray-worker-3"]
 
@@ -710,9 +720,7 @@ def test_token_auth_from_2_52(lab_hosts: dict[str, dict[str, Any]]) -> None:
             assert node["environment"]["RAY_AUTH_MODE"] == "token"
 
 
-@pytest.mark.parametrize(
-    ("memory", "reservation"), [("1g", "1g"), ("1g", "512m"), ("1g", 0)], ids=["equal", "half", "zero"]
-)
+@pytest.mark.parametrize(("memory", "reservation"), [("1g", "1g"), ("1g", "512m"), ("1g", 0)], ids=["equal", "half", "zero"])
 def test_memory_reservation_up_to_the_limit(lab_hosts: dict[str, dict[str, Any]], memory: str, reservation: Any) -> None:
     spec("lab-80", "ray_worker_spec", memory=memory, memory_reservation=reservation)(lab_hosts)
     node = build(lab_hosts)["hosts"]["lab-80"]["nodes"][0]
@@ -793,7 +801,7 @@ def test_lab_port_blocks(lab_hosts: dict[str, dict[str, Any]]) -> None:
             assert ports["max_worker"] - ports["min_worker"] + 1 == 94
             blocks.append((ports["node_manager"], ports["max_worker"]))
         assert blocks[0][0] == 20000, host
-        for (_, prev_high), (low, _) in zip(blocks, blocks[1:], strict=False):
+        for (_, prev_high), (low, _) in itertools.pairwise(blocks):
             assert low == prev_high + 1, f"{host}: blocks not contiguous: {blocks}"
         assert hplan["node_port_range"] == [blocks[0][0], blocks[-1][1]]
         assert blocks[-1][1] < 32768
@@ -919,7 +927,9 @@ def test_firewall_rules_without_nodes_is_ssh_only() -> None:
 
 
 def test_firewall_merges_only_adjacent_ports_of_one_purpose() -> None:
-    settings = cluster_settings({"srv1": {"ray_cluster_autoscaler_metrics_port": 9000, "ray_cluster_dashboard_metrics_port": 9002}})
+    settings = cluster_settings(
+        {"srv1": {"ray_cluster_autoscaler_metrics_port": 9000, "ray_cluster_dashboard_metrics_port": 9002}}
+    )
     ports = [r["port"] for r in firewall_rules("srv1", (20000, 20099), True, ["192.0.2.1"], settings)]
     assert ports == ["22", "20000:20099", "6379", "10001", "8265", "9000", "9002"]
 
@@ -975,9 +985,7 @@ def test_shm_exactly_1_1_times_the_object_store_is_enough() -> None:
 # --------------------------------------------------------------------------- specs and overrides
 
 
-@pytest.mark.parametrize(
-    ("cpus", "num_cpus"), [(0.5, 1), (1, 1), (2.9, 2), (4, 4)], ids=["half", "one", "truncated", "four"]
-)
+@pytest.mark.parametrize(("cpus", "num_cpus"), [(0.5, 1), (1, 1), (2.9, 2), (4, 4)], ids=["half", "one", "truncated", "four"])
 def test_num_cpus_defaults_to_truncated_cpus(cpus: float, num_cpus: int) -> None:
     node = node_spec("srv1", "ray_worker_spec", [({"cpus": cpus, "memory": "1g", "shm_size": "1g"}, "x")], "w", False)
     assert node["num_cpus"] == num_cpus
@@ -1102,7 +1110,11 @@ def test_compose_reservation_and_custom_settings(lab_hosts: dict[str, dict[str, 
     lab_hosts["lab-82"]["ray_worker_spec"]["memory_reservation"] = "512m"
     plan = build(lab_hosts)
     project = plan["hosts"]["lab-82"]["projects"]["workers"]
-    assert (project["name"], project["dir"], project["file"]) == ("prod-workers", "/srv/ray/workers", "/srv/ray/workers/compose.yaml")
+    assert (project["name"], project["dir"], project["file"]) == (
+        "prod-workers",
+        "/srv/ray/workers",
+        "/srv/ray/workers/compose.yaml",
+    )
     doc = yaml.safe_load(project["content"])
     service = doc["services"]["ray-worker-1"]
     assert doc["name"] == "prod-workers"
@@ -1194,6 +1206,15 @@ def test_to_yaml_round_trips(value: Any) -> None:
     assert yaml.safe_load(to_yaml(value)) == value
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("x", '"x"'), (3, "3"), (False, "false")],
+    ids=["string", "int", "bool"],
+)
+def test_to_yaml_top_level(value: Any, expected: str) -> None:
+    assert to_yaml(value) == expected
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="BUG: to_yaml leaves keys such as yes/on/true/null unquoted, so YAML reads them as booleans or null",
@@ -1203,7 +1224,9 @@ def test_to_yaml_quotes_keys_yaml_would_not_read_as_strings(key: str) -> None:
     assert yaml.safe_load(to_yaml({key: 1})) == {key: 1}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: to_yaml renders None as the string 'None' instead of null (unreachable from the plan today)")
+@pytest.mark.xfail(
+    strict=True, reason="BUG: to_yaml renders None as the string 'None' instead of null (unreachable from the plan today)"
+)
 def test_to_yaml_none_is_null() -> None:
     assert yaml.safe_load(to_yaml({"a": None})) == {"a": None}
 
@@ -1211,7 +1234,11 @@ def test_to_yaml_none_is_null() -> None:
 # --------------------------------------------------------------------------- node addresses
 
 IP_RESOLUTION = [
-    ("ray_node_ip-wins", {"ray_node_ip": "10.0.0.1", "ansible_host": "10.0.0.2", "facts": {"default_ipv4": "10.0.0.3"}}, "10.0.0.1"),
+    (
+        "ray_node_ip-wins",
+        {"ray_node_ip": "10.0.0.1", "ansible_host": "10.0.0.2", "facts": {"default_ipv4": "10.0.0.3"}},
+        "10.0.0.1",
+    ),
     ("ip-ansible_host-next", {"ansible_host": "10.0.0.2", "facts": {"default_ipv4": "10.0.0.3"}}, "10.0.0.2"),
     ("hostname-ansible_host-uses-facts", {"ansible_host": "srv1.example", "facts": {"default_ipv4": "10.0.0.3"}}, "10.0.0.3"),
     ("facts-only", {"facts": {"default_ipv4": "10.0.0.3"}}, "10.0.0.3"),

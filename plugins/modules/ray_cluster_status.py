@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Read the Ray cluster from inside the head container and compare it with the plan."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ray_cluster_status
+short_description: Read the running Ray cluster and compare it with the plan's expected nodes
+version_added: 0.1.0
+description:
+  - Runs on the head host and reads the cluster from inside the head container with
+    C(docker exec); nothing is changed.
+  - The node list comes from the GCS node table (the list C(ray.nodes) returns), read by a short
+    Python script in the container through Ray's GCS client, so no driver job is registered;
+    if that internal API is missing it falls back to C(ray.init) with C(address=auto) and
+    C(ray.nodes).
+  - Each Ray node is matched to an entry of O(expected_nodes) by its IP address and node manager
+    port, which the plan pins per container. Dead entries that Ray keeps for restarted containers
+    are listed but never count as alive.
+  - C(ray status) is also run and parsed (see the P(wizardsofts.ray_cluster.ray_status_facts#filter)
+    filter); its text is returned as well.
+  - With O(wait_timeout) the module reads again every O(delay) seconds until every expected node
+    is alive; when the time runs out it fails with a message listing, per host, the nodes still
+    missing.
+author:
+  - WizardSofts platform team
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is no diff.
+options:
+  container:
+    description: Name of the head node's container on this host.
+    type: str
+    default: ray-head
+  expected_nodes:
+    description:
+      - The plan's C(expected_nodes) list (see M(wizardsofts.ray_cluster.ray_cluster_plan)).
+      - Each item needs C(host), C(name), C(ip) and C(node_manager_port); C(role) and the
+        resource keys are returned as given.
+      - Empty means nothing is expected; every alive node is then reported as unexpected.
+    type: list
+    elements: dict
+    default: []
+  wait_timeout:
+    description:
+      - Seconds to keep reading until every expected node is alive.
+      - C(0) reads once and fails at once when an expected node is missing.
+    type: int
+    default: 0
+  delay:
+    description: Seconds between two readings while waiting.
+    type: int
+    default: 5
+  docker_cli:
+    description: The Docker client to run, a name looked up on E(PATH) or an absolute path.
+    type: str
+    default: docker
+notes:
+  - The head container must be running and have C(python3) and C(ray) on its E(PATH); with
+    token authentication the container's environment supplies the token to both.
+seealso:
+  - module: wizardsofts.ray_cluster.ray_cluster_plan
+  - plugin: wizardsofts.ray_cluster.ray_status_facts
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Wait up to five minutes until every planned node is alive
+  wizardsofts.ray_cluster.ray_cluster_status:
+    container: ray-head
+    expected_nodes: "{{ ray_cluster_plan.expected_nodes }}"
+    wait_timeout: 300
+    delay: 5
+  delegate_to: "{{ ray_cluster_plan.cluster.head_host }}"
+  run_once: true
+
+- name: Show hosts with missing nodes
+  ansible.builtin.debug:
+    var: ray_cluster.missing_by_host
+
+- name: Read once, without comparing with a plan
+  wizardsofts.ray_cluster.ray_cluster_status:
+    container: ray-head
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set by the module.
+  returned: success
+  type: dict
+  contains:
+    ray_cluster:
+      description: The cluster as read, compared with O(expected_nodes).
+      returned: success
+      type: dict
+      contains:
+        nodes:
+          description: Every entry of Ray's node table, dead ones included, in Ray's order.
+          type: list
+          elements: dict
+          contains:
+            id: {description: Ray node id (hex)., type: str}
+            ip: {description: Node manager address., type: str}
+            port: {description: Node manager port., type: int}
+            alive: {description: Whether Ray reports the node alive., type: bool}
+            host: {description: Inventory host of the matching expected node (or whose IP it has); null if none., type: str}
+            name: {description: Container name of the matching expected node; null if none., type: str}
+            role: {description: C(head) or C(worker) from the matching expected node; null if none., type: str}
+            resources: {description: The node's total resources as Ray reports them (memory in bytes)., type: dict}
+        alive_nodes:
+          description: Number of alive entries in the node table.
+          type: int
+          sample: 11
+        expected_node_count:
+          description: Length of O(expected_nodes).
+          type: int
+          sample: 11
+        missing:
+          description: Expected nodes with no alive node on their IP and node manager port.
+          type: list
+          elements: dict
+        missing_by_host:
+          description: Host to names of its missing nodes (hosts with none missing are left out).
+          type: dict
+          sample: {lab-85: [ray-worker-2]}
+        unexpected:
+          description: Alive nodes that match no expected node (same keys as the items of RV(ansible_facts.ray_cluster.nodes)).
+          type: list
+          elements: dict
+        whole:
+          description: True when nothing is missing and nothing unexpected is alive.
+          type: bool
+        per_host:
+          description:
+            - Per expected host, C(expected) and C(alive) node counts and the sums of the alive
+              nodes' C(cpus), C(memory) and C(object_store_memory) (bytes).
+          type: dict
+          sample: {lab-84: {expected: 4, alive: 4, cpus: 11.0, memory: 7516192768, object_store_memory: 939524096}}
+        source:
+          description:
+            - Where the node table came from, C(gcs) (GCS client) or C(driver) (fallback through
+              C(ray.init) and C(ray.nodes)).
+          type: str
+          sample: gcs
+        status:
+          description:
+            - C(ray status) parsed by the P(wizardsofts.ray_cluster.ray_status_facts#filter) filter
+              (C(ready), C(format), C(active_nodes), C(idle_nodes), C(pending_nodes),
+              C(recent_failures), C(node_ids), C(idle_node_ids), C(resources), C(demands),
+              C(constraints)); null when the text could not be parsed.
+          type: dict
+        status_error:
+          description: Why C(status) is null, else null.
+          type: str
+        status_text:
+          description: The raw text C(ray status) printed.
+          type: str
+        attempts:
+          description: Number of readings made.
+          type: int
+          sample: 1
+        elapsed:
+          description: Seconds spent, readings and waits included.
+          type: float
+          sample: 0.93
+ray_cluster:
+  description: On failure because nodes are missing, the last reading (same keys as C(ansible_facts.ray_cluster)).
+  returned: failure when expected nodes are missing
+  type: dict
+"""
+
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import (
+    ClusterIncompleteError,
+    command_error,
+    node_table_argv,
+    parse_node_table_output,
+    status_argv,
+    wait_for_cluster,
+)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "container": {"type": "str", "default": "ray-head"},
+            "expected_nodes": {"type": "list", "elements": "dict", "default": []},
+            "wait_timeout": {"type": "int", "default": 0},
+            "delay": {"type": "int", "default": 5},
+            "docker_cli": {"type": "str", "default": "docker"},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    docker = p["docker_cli"] if "/" in p["docker_cli"] else module.get_bin_path(p["docker_cli"], required=True)
+
+    def read() -> tuple[str, list[dict[str, Any]], str]:
+        rc, out, err = module.run_command(node_table_argv(docker, p["container"]))
+        if rc != 0:
+            raise ValueError(command_error(f"docker exec {p['container']} python3 (node table)", rc, out, err))
+        source, nodes = parse_node_table_output(out)
+        rc, status_out, err = module.run_command(status_argv(docker, p["container"]))
+        if rc != 0:
+            raise ValueError(command_error(f"docker exec {p['container']} ray status", rc, status_out, err))
+        return source, nodes, status_out
+
+    try:
+        result = wait_for_cluster(read, p["expected_nodes"], p["wait_timeout"], p["delay"])
+    except ClusterIncompleteError as exc:
+        module.fail_json(msg=str(exc), ray_cluster=exc.result)
+    except ValueError as exc:
+        module.fail_json(msg=f"ray_cluster_status: {exc}")
+    module.exit_json(changed=False, ansible_facts={"ray_cluster": result})
+
+
+if __name__ == "__main__":
+    main()

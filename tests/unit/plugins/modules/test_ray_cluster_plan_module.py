@@ -1,0 +1,187 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""The plan module's documentation and the plan task end to end, through the real Ansible CLIs.
+
+Runs ``ansible-doc`` and ``ansible-playbook`` from the virtual environment of the running Python,
+with the repository's ``ansible.cfg`` (which resolves the collection from this checkout).
+Only the controller is involved: the plan is an action plugin and needs no connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PLAN_ARGUMENT_SPEC
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+BIN = Path(sys.executable).parent
+MODULE = "wizardsofts.ray_cluster.ray_cluster_plan"
+
+pytestmark = pytest.mark.skipif(not (BIN / "ansible-playbook").exists(), reason="ansible CLIs not next to sys.executable")
+
+
+def run(tool: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
+        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+    }
+    return subprocess.run(
+        [str(BIN / tool), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+# --------------------------------------------------------------------------- ansible-doc
+
+
+@pytest.fixture(scope="module")
+def module_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    result = run("ansible-doc", "--json", MODULE, tmp_path=tmp_path_factory.mktemp("doc"))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)[MODULE]
+
+
+def test_ansible_doc_renders(tmp_path: Path) -> None:
+    result = run("ansible-doc", MODULE, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert text.startswith(f"> MODULE {MODULE} ")
+    assert "Computes, from the cluster's inventory variables, everything the roles apply" in text
+    for option in PLAN_ARGUMENT_SPEC:
+        assert option in text
+    assert "[WARNING]" not in result.stderr, result.stderr
+
+
+def test_documented_options_match_the_argument_spec(module_doc: dict[str, Any]) -> None:
+    options = module_doc["doc"]["options"]
+    assert set(options) == set(PLAN_ARGUMENT_SPEC)
+    for name, spec in PLAN_ARGUMENT_SPEC.items():
+        documented = options[name]
+        assert documented["type"] == spec["type"], name
+        assert documented.get("elements") == spec.get("elements"), name
+        assert documented.get("default") == spec.get("default"), name
+        assert bool(documented.get("required", False)) == bool(spec.get("required", False)), name
+        assert documented.get("description"), name
+
+
+def test_documentation_sections(module_doc: dict[str, Any]) -> None:
+    assert module_doc["doc"]["module"] == "ray_cluster_plan"
+    assert module_doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+    assert MODULE in module_doc["examples"]
+    assert {"plan", "ansible_facts"} <= set(module_doc["return"])
+
+
+# --------------------------------------------------------------------------- ansible-playbook
+
+WORKER_SPEC = "{cpus: 0.5, num_cpus: 1, memory: 1g, shm_size: 256m}"
+
+
+def inventory(heads: list[str]) -> str:
+    head_hosts = "".join(f"        {h}:\n" for h in heads)
+    return textwrap.dedent(
+        f"""\
+            ray_cluster:
+              vars:
+                ansible_connection: local
+                ansible_python_interpreter: "{sys.executable}"
+                ray_cluster_name: unit
+              children:
+                ray_head:
+                  hosts:
+            {{heads}}
+                ray_workers:
+                  hosts:
+                    node-a:
+                      ray_node_ip: 192.0.2.10
+                      ray_worker_count: 1
+                      ray_worker_spec: {WORKER_SPEC}
+                      ray_head_spec: {{cpus: 0.5, memory: 2g, shm_size: 512m}}
+                    node-b:
+                      ray_node_ip: 192.0.2.11
+                      ray_worker_count: 2
+                      ray_worker_spec: {WORKER_SPEC}
+                      ray_head_spec: {{cpus: 0.5, memory: 2g, shm_size: 512m}}
+            """
+    ).replace("{heads}\n", head_hosts)
+
+
+PLAYBOOK = """\
+- name: Plan the cluster
+  hosts: ray_cluster
+  gather_facts: false
+  tasks:
+    - name: Compute the plan
+      wizardsofts.ray_cluster.ray_cluster_plan:
+      run_once: true
+      register: __plan
+
+    - name: Check the plan on every host
+      ansible.builtin.assert:
+        that:
+          - ray_cluster_plan.cluster.name == 'unit'
+          - ray_cluster_plan.cluster.head_address == '192.0.2.10:6379'
+          - ray_cluster_plan.cluster.expected_node_count == 4
+          - ray_cluster_plan.hosts[inventory_hostname].nodes | length == 2
+          - __plan.plan == ray_cluster_plan
+          - __plan is not changed
+        quiet: true
+"""
+
+SECOND_PLAN = """
+    - name: Compute the plan again, as a second playbook of the same run would
+      wizardsofts.ray_cluster.ray_cluster_plan:
+      run_once: true
+"""
+
+
+def run_playbook(tmp_path: Path, heads: list[str], playbook: str = PLAYBOOK, *extra: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "hosts.yml").write_text(inventory(heads))
+    (tmp_path / "plan.yml").write_text(playbook)
+    return run("ansible-playbook", "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "plan.yml"), *extra, tmp_path=tmp_path)
+
+
+def test_playbook_computes_the_plan(tmp_path: Path) -> None:
+    result = run_playbook(tmp_path, ["node-a"])
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "node-a                     : ok=2" in result.stdout, output
+    assert "node-b                     : ok=1" in result.stdout, output
+    assert "failed=0" in result.stdout
+
+
+def test_playbook_computes_the_plan_in_check_mode(tmp_path: Path) -> None:
+    result = run_playbook(tmp_path, ["node-a"], PLAYBOOK, "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_playbook_with_two_heads_fails(tmp_path: Path) -> None:
+    result = run_playbook(tmp_path, ["node-a", "node-b"])
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "groups.ray_head" in output
+    assert "exactly one host must be in group ray_head" in output
+    assert "node-a" in output and "node-b" in output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: after a first plan, its fact ray_cluster_plan is a hostvar starting with ray_cluster_, and the "
+    "second plan rejects it as an unknown cluster variable",
+)
+def test_playbook_plans_twice_in_one_run(tmp_path: Path) -> None:
+    result = run_playbook(tmp_path, ["node-a"], PLAYBOOK + SECOND_PLAN)
+    output = result.stdout + result.stderr
+    assert "ray_cluster_plan: unknown cluster variable" not in output
+    assert result.returncode == 0, output
