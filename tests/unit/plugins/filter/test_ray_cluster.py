@@ -4,16 +4,21 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_cluster import (
     FilterModule,
+    ray_compose_content,
     ray_size_to_bytes,
     ray_ufw_rule_diff,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import MANAGED_HEADER, build_plan
 
 HEADER = "Added user rules (see 'ufw status' for running firewall):"
 SSH = {"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"}
@@ -24,6 +29,7 @@ def test_filters_are_registered() -> None:
     filters = FilterModule().filters()
     assert filters["ray_size_to_bytes"] is ray_size_to_bytes
     assert filters["ray_ufw_rule_diff"] is ray_ufw_rule_diff
+    assert filters["ray_compose_content"] is ray_compose_content
 
 
 SIZES = [("6G", 6442450944), ("512m", 536870912), ("1.5GiB", 1610612736), ("2gb", 2147483648), (2000000000, 2000000000)]
@@ -92,3 +98,81 @@ def test_ray_ufw_rule_diff_errors(text: str, match: str) -> None:
     with pytest.raises(AnsibleFilterError, match=match) as exc:
         ray_ufw_rule_diff(text, [SSH])
     assert str(exc.value).startswith("ray_ufw_rule_diff: ")
+
+
+# --------------------------------------------------------------------------- ray_compose_content
+
+PORT_FLAGS = {
+    "node-manager-port": "node_manager",
+    "object-manager-port": "object_manager",
+    "runtime-env-agent-port": "runtime_env_agent",
+    "dashboard-agent-grpc-port": "dashboard_agent_grpc",
+    "dashboard-agent-listen-port": "dashboard_agent_http",
+    "metrics-export-port": "metrics_export",
+    "min-worker-port": "min_worker",
+    "max-worker-port": "max_worker",
+}
+HEAD_PORTS = {"port": 6379, "dashboard-port": 8265, "ray-client-server-port": 10001}
+
+
+@pytest.fixture
+def lab_plan(lab_hosts: dict[str, dict[str, Any]], lab_groups: tuple[list[str], list[str]]) -> dict[str, Any]:
+    # As the filter gets it: the fact, JSON types only.
+    return json.loads(json.dumps(build_plan(*lab_groups, lab_hosts)))
+
+
+def port_flags(argv: list[str]) -> dict[str, int]:
+    flags = dict(arg[2:].partition("=")[::2] for arg in argv if arg.startswith("--"))
+    return {k: int(v) for k, v in flags.items() if k == "port" or k.endswith("-port")}
+
+
+# (host, kind, expected service names): the seed topology's projects.
+PROJECTS = [
+    ("lab-84", "head", ["ray-head"]),
+    ("lab-84", "workers", ["ray-worker-1", "ray-worker-2", "ray-worker-3"]),
+    ("lab-80", "head", []),
+    ("lab-80", "workers", ["ray-worker-1", "ray-worker-2", "ray-worker-3", "ray-worker-4"]),
+    ("lab-81", "workers", ["ray-worker-1", "ray-worker-2"]),
+    ("lab-82", "head", []),
+    ("lab-82", "workers", ["ray-worker-1"]),
+]
+
+
+@pytest.mark.parametrize(("host", "kind", "names"), PROJECTS, ids=[f"{h}-{k}" for h, k, _ in PROJECTS])
+def test_ray_compose_content(lab_plan: dict[str, Any], host: str, kind: str, names: list[str]) -> None:
+    before = copy.deepcopy(lab_plan)
+    text = ray_compose_content(lab_plan, host, kind)
+    assert text.encode() == ray_compose_content(lab_plan, host, kind).encode()
+    assert lab_plan == before
+    hplan = lab_plan["hosts"][host]
+    nodes = [n for n in hplan["nodes"] if (n["role"] == "head") == (kind == "head")]
+    assert [n["name"] for n in nodes] == names == hplan["projects"][kind]["services"]
+    if not names:
+        assert text == ""
+        return
+    assert text.startswith(MANAGED_HEADER)
+    doc = yaml.safe_load(text)
+    assert doc["name"] == hplan["projects"][kind]["name"]
+    assert list(doc["services"]) == names
+    for node in nodes:
+        service = doc["services"][node["name"]]
+        assert service["container_name"] == node["name"]
+        own = {flag: node["ports"][key] for flag, key in PORT_FLAGS.items()}
+        assert port_flags(service["command"]) == ({**own, **HEAD_PORTS} if kind == "head" else own)
+        url = f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
+        assert url in service["healthcheck"]["test"][3]
+
+
+BAD_CALLS = [
+    ("unknown-kind", lambda plan: (plan, "lab-80", "worker"), "head or workers"),
+    ("unknown-host", lambda plan: (plan, "lab-99", "workers"), "lab-99 is not in the cluster plan"),
+    ("no-hosts", lambda plan: ({}, "lab-80", "workers"), "lab-80 is not in the cluster plan"),
+    ("no-cluster", lambda plan: ({"hosts": plan["hosts"]}, "lab-80", "workers"), "'cluster'"),
+]
+
+
+@pytest.mark.parametrize(("args", "match"), [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS])
+def test_ray_compose_content_errors(lab_plan: dict[str, Any], args: Any, match: str) -> None:
+    with pytest.raises(AnsibleFilterError, match=match) as exc:
+        ray_compose_content(*args(lab_plan))
+    assert str(exc.value).startswith("ray_compose_content: ")

@@ -175,11 +175,6 @@ def test_playbook_with_two_heads_fails(tmp_path: Path) -> None:
     assert "node-a" in output and "node-b" in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: after a first plan, its fact ray_cluster_plan is a hostvar starting with ray_cluster_, and the "
-    "second plan rejects it as an unknown cluster variable",
-)
 def test_playbook_plans_twice_in_one_run(tmp_path: Path) -> None:
     result = run_playbook(tmp_path, ["node-a"], PLAYBOOK + SECOND_PLAN)
     output = result.stdout + result.stderr
