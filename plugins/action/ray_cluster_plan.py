@@ -17,6 +17,10 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan impo
     facts_for_plan,
 )
 
+# Not inputs of the plan: this plugin's own fact from an earlier run, and the secret token, which
+# never enters the plan (the ray_compose role writes it to a root-only file on each host).
+NOT_PLAN_INPUTS = frozenset({"ray_cluster_plan", "ray_cluster_auth_token"})
+
 
 def inventory_hosts(
     hostvars: Any, groups: dict[str, list[str]], head_group: str, worker_group: str
@@ -27,8 +31,7 @@ def inventory_hosts(
     data: dict[str, dict[str, Any]] = {}
     for host in dict.fromkeys([*head_hosts, *worker_hosts]):
         hvars = hostvars[host]
-        # ray_cluster_plan is this plugin's own fact from an earlier run, not an input.
-        entry = {key: hvars[key] for key in hvars if key.startswith("ray_cluster_") and key != "ray_cluster_plan"}
+        entry = {key: hvars[key] for key in hvars if key.startswith("ray_cluster_") and key not in NOT_PLAN_INPUTS}
         for key in PLAN_HOST_VARIABLES:
             if key in hvars:
                 entry[key] = hvars[key]

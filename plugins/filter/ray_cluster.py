@@ -44,10 +44,10 @@ def ray_ufw_rule_diff(
         raise AnsibleFilterError(f"ray_ufw_rule_diff: {exc}") from None
 
 
-def ray_compose_content(plan: dict[str, Any], host: str, kind: str) -> str:
+def ray_compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> str:
     """Render a host's ``head`` or ``workers`` compose project from the plan (empty: no services)."""
     try:
-        return compose_content(plan, host, kind)
+        return compose_content(plan, host, kind, token_fingerprint)
     except (ValueError, KeyError) as exc:
         raise AnsibleFilterError(f"ray_compose_content: {exc}") from None
 

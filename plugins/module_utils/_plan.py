@@ -9,6 +9,7 @@ whose message names the host, the variable and the value seen.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import math
 import re
@@ -54,13 +55,15 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_worker_ports_per_node": 94,
     "ray_cluster_ephemeral_port_range": [32768, 60999],
     "ray_cluster_dashboard_bind": "node_ip",
-    "ray_cluster_auth_mode": "disabled",
+    "ray_cluster_auth_mode": "token",
+    "ray_cluster_auth_token_file": "/etc/ray-cluster/auth_token",
     "ray_cluster_gcs_reconnect_timeout_s": 20,
     "ray_cluster_label_prefix": "com.wizardsofts",
     "ray_cluster_compose_dir": "/opt/ray-cluster",
     "ray_cluster_log_max_size": "50m",
     "ray_cluster_log_max_files": 3,
     "ray_cluster_allow_oversubscription": False,
+    "ray_cluster_stagger_worker_start": False,
 }
 HOST_DEFAULTS: dict[str, Any] = {
     "ray_node_ip": None,
@@ -94,6 +97,8 @@ WORKER_SPEC_DEFAULTS: dict[str, Any] = {
 }
 AUTH_MODES = ("disabled", "token")
 AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
+# Where the token file is mounted (read-only) inside every Ray container.
+AUTH_TOKEN_CONTAINER_PATH = "/run/secrets/ray-auth-token"  # noqa: S105 (a path, not a secret)
 DASHBOARD_BINDS = ("node_ip", "loopback", "all")
 
 _SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:([kmgtp])(i?b)?|(b))?$", re.IGNORECASE)
@@ -217,7 +222,8 @@ def cluster_settings(hosts: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for name in sorted(hosts):
         unknown = sorted(key for key in hosts[name] if key.startswith("ray_cluster_") and key not in CLUSTER_DEFAULTS)
         if unknown:
-            raise PlanError(name, unknown[0], hosts[name][unknown[0]], "unknown cluster variable (typo?)")
+            # The value is not shown: a misplaced secret must not end up in an error message.
+            raise PlanError(name, unknown[0], "<not shown>", "unknown cluster variable (typo?)")
     for key, default in CLUSTER_DEFAULTS.items():
         seen = {name: hosts[name].get(key, default) for name in sorted(hosts)}
         values = list(seen.values())
@@ -322,8 +328,16 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
             s["ray_cluster_label_prefix"],
             "expected a label prefix such as com.example",
         )
+    if not re.fullmatch(r"/[A-Za-z0-9_./-]+", str(s["ray_cluster_auth_token_file"])):
+        raise PlanError(
+            None, "ray_cluster_auth_token_file", s["ray_cluster_auth_token_file"], "expected an absolute path"
+        )
     if not str(s["ray_cluster_compose_dir"]).startswith("/"):
         raise PlanError(None, "ray_cluster_compose_dir", s["ray_cluster_compose_dir"], "expected an absolute path")
+    if not isinstance(s["ray_cluster_stagger_worker_start"], bool):
+        raise PlanError(
+            None, "ray_cluster_stagger_worker_start", s["ray_cluster_stagger_worker_start"], "expected true or false"
+        )
     if not isinstance(s["ray_cluster_allow_oversubscription"], bool):
         raise PlanError(
             None,
@@ -575,6 +589,9 @@ def node_environment(node: dict[str, Any], c: dict[str, Any]) -> dict[str, str]:
         "RAY_AUTH_MODE": c["auth_mode"],
         "RAY_gcs_rpc_server_reconnect_timeout_s": str(c["gcs_reconnect_timeout_s"]),
     }
+    if c["auth_mode"] == "token":
+        # The token itself never appears in the environment, only the path of its file.
+        env["RAY_AUTH_TOKEN_PATH"] = AUTH_TOKEN_CONTAINER_PATH
     if node["role"] == "head":
         env["AUTOSCALER_METRIC_PORT"] = str(c["autoscaler_metrics_port"])
         env["DASHBOARD_METRIC_PORT"] = str(c["dashboard_metrics_port"])
@@ -586,7 +603,9 @@ def health_url(node: dict[str, Any], node_ip: str) -> str:
     return f"http://{node_ip}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
 
 
-def compose_service(host: str, node: dict[str, Any], node_ip: str, c: dict[str, Any]) -> dict[str, Any]:
+def compose_service(
+    host: str, node: dict[str, Any], node_ip: str, c: dict[str, Any], token_fingerprint: str = ""
+) -> dict[str, Any]:
     prefix = c["label_prefix"]
     labels = {
         f"{prefix}.cluster": c["name"],
@@ -595,9 +614,12 @@ def compose_service(host: str, node: dict[str, Any], node_ip: str, c: dict[str, 
     }
     if node["role"] == "worker":
         labels[f"{prefix}.worker-id"] = str(node["worker_id"])
+    if c["auth_mode"] == "token":
+        # A new token changes this label, so compose recreates every container with it.
+        labels[f"{prefix}.auth-token-sha256"] = token_fingerprint
     check = (
         "import sys, urllib.request as u; "
-        f"sys.exit(0 if b'success' in u.urlopen('{health_url(node, node_ip)}', timeout=5).read() else 1)"
+        f"sys.exit(0 if b'success' in u.urlopen('{health_url(node, node_ip)}', timeout=8).read() else 1)"
     )
     resources: dict[str, Any] = {"limits": {"cpus": str(node["cpus"]), "memory": str(node["memory"])}}
     reservations: dict[str, Any] = {}
@@ -607,7 +629,7 @@ def compose_service(host: str, node: dict[str, Any], node_ip: str, c: dict[str, 
         reservations["devices"] = [{"driver": "nvidia", "count": node["gpus"], "capabilities": ["gpu"]}]
     if reservations:
         resources["reservations"] = reservations
-    return {
+    service: dict[str, Any] = {
         "image": c["image"],
         "container_name": node["name"],
         "network_mode": "host",
@@ -619,9 +641,9 @@ def compose_service(host: str, node: dict[str, Any], node_ip: str, c: dict[str, 
         "healthcheck": {
             "test": ["CMD", "python3", "-c", check],
             "interval": "15s",
-            "timeout": "6s",
+            "timeout": "10s",
             "retries": 4,
-            "start_period": "90s",
+            "start_period": "120s",
         },
         "labels": dict(sorted(labels.items())),
         "logging": {
@@ -630,13 +652,18 @@ def compose_service(host: str, node: dict[str, Any], node_ip: str, c: dict[str, 
         },
         "stop_grace_period": "30s",
     }
+    if c["auth_mode"] == "token":
+        service["volumes"] = [f"{c['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro"]
+    return service
 
 
-def compose_content(plan: dict[str, Any], host: str, kind: str) -> str:
+def compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> str:
     """Render one of a host's compose projects (``head`` or ``workers``) to YAML text.
 
     Deterministic: the same plan always gives byte-identical text. Empty when the project has
-    no services on this host (the role then removes it).
+    no services on this host (the role then removes it). With token authentication,
+    ``token_fingerprint`` (a hash of the token, never the token) is required: it labels the
+    containers so that a new token recreates them.
     """
     if kind not in ("head", "workers"):
         raise ValueError(f"compose project kind must be head or workers, got {kind!r}")
@@ -644,8 +671,18 @@ def compose_content(plan: dict[str, Any], host: str, kind: str) -> str:
         raise ValueError(f"host {host} is not in the cluster plan")
     c = plan["cluster"]
     h = plan["hosts"][host]
+    if c["auth_mode"] == "token" and not re.fullmatch(r"[0-9a-f]{16,64}", str(token_fingerprint or "")):
+        raise ValueError("token authentication is on: pass the token's sha256 fingerprint (hex), not the token")
     role = "head" if kind == "head" else "worker"
-    services = {n["name"]: compose_service(host, n, h["node_ip"], c) for n in h["nodes"] if n["role"] == role}
+    services = {
+        n["name"]: compose_service(host, n, h["node_ip"], c, token_fingerprint) for n in h["nodes"] if n["role"] == role
+    }
+    if c.get("stagger_worker_start") and kind == "workers":
+        # Start a host's workers one after the other: each waits for the previous one to be
+        # healthy. For hosts too small to start many Ray nodes at once.
+        names = list(services)
+        for previous, name in itertools.pairwise(names):
+            services[name]["depends_on"] = {previous: {"condition": "service_healthy"}}
     if not services:
         return ""
     body = to_yaml({"name": h["projects"][kind]["name"], "services": services})
@@ -920,11 +957,13 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
         "dashboard_url": f"http://{dashboard_host}:{s['ray_cluster_dashboard_port']}",
         "client_address": f"ray://{head_ip}:{s['ray_cluster_client_port']}",
         "auth_mode": s["ray_cluster_auth_mode"],
+        "auth_token_file": s["ray_cluster_auth_token_file"],
         "gcs_reconnect_timeout_s": s["ray_cluster_gcs_reconnect_timeout_s"],
         "label_prefix": s["ray_cluster_label_prefix"],
         "compose_dir": s["ray_cluster_compose_dir"],
         "log_max_size": s["ray_cluster_log_max_size"],
         "log_max_files": s["ray_cluster_log_max_files"],
+        "stagger_worker_start": s["ray_cluster_stagger_worker_start"],
         "allowed_sources": sources,
         "admin_sources": s["ray_cluster_admin_sources"],
         "hosts": members,

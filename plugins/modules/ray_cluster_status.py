@@ -54,6 +54,12 @@ options:
       - C(0) reads once and fails at once when an expected node is missing.
     type: int
     default: 0
+  fail_on_incomplete:
+    description:
+      - Fail when an expected node is still missing at the end (the message lists them per host).
+      - With C(false) the module returns the facts, with C(whole=false), and lets the play decide.
+    type: bool
+    default: true
   delay:
     description: Seconds between two readings while waiting.
     type: int
@@ -197,6 +203,7 @@ def main() -> None:
             "expected_nodes": {"type": "list", "elements": "dict", "default": []},
             "wait_timeout": {"type": "int", "default": 0},
             "delay": {"type": "int", "default": 5},
+            "fail_on_incomplete": {"type": "bool", "default": True},
             "docker_cli": {"type": "str", "default": "docker"},
         },
         supports_check_mode=True,
@@ -217,7 +224,10 @@ def main() -> None:
     try:
         result = wait_for_cluster(read, p["expected_nodes"], p["wait_timeout"], p["delay"])
     except ClusterIncompleteError as exc:
-        module.fail_json(msg=str(exc), ray_cluster=exc.result)
+        if p["fail_on_incomplete"]:
+            module.fail_json(msg=str(exc), ray_cluster=exc.result)
+        module.warn(str(exc))
+        module.exit_json(changed=False, ansible_facts={"ray_cluster": exc.result})
     except ValueError as exc:
         module.fail_json(msg=f"ray_cluster_status: {exc}")
     module.exit_json(changed=False, ansible_facts={"ray_cluster": result})

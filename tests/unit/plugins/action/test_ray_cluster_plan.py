@@ -4,12 +4,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.action.ray_cluster_plan import inventory_hosts
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.action.ray_cluster_plan import NOT_PLAN_INPUTS, inventory_hosts
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PlanError, build_plan
+
+DEFAULT_TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
+CUSTOM_TOKEN_FILE = "/srv/secrets/ray.token"  # noqa: S105 (a path, not a secret)
+TOKEN = "k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h3j5l7s9u0a2e4g6i8o1"  # noqa: S105 (a test value)
 
 GROUPS = {
     "all": ["lab-84", "lab-80", "other"],
@@ -124,3 +129,45 @@ def test_second_plan_in_the_same_run_ignores_the_previous_plan_fact() -> None:
     assert all("ray_cluster_plan" not in entry for entry in hosts.values())
     second = build_plan(*inventory_hosts(hostvars, GROUPS, "ray_head", "ray_workers"))
     assert second == first
+
+
+def test_not_plan_inputs() -> None:
+    assert frozenset({"ray_cluster_plan", "ray_cluster_auth_token"}) == NOT_PLAN_INPUTS
+
+
+# (id, hosts given the secret token)
+TOKEN_HOSTS = [("every-host", ["lab-84", "lab-80", "other"]), ("head-only", ["lab-84"]), ("worker-only", ["lab-80"])]
+
+
+@pytest.mark.parametrize("hosts_with_token", [c[1] for c in TOKEN_HOSTS], ids=[c[0] for c in TOKEN_HOSTS])
+def test_auth_token_is_not_a_plan_input(hosts_with_token: list[str]) -> None:
+    hostvars = lab_hostvars()
+    expected = inventory_hosts(lab_hostvars(), GROUPS, "ray_head", "ray_workers")
+    for host in hosts_with_token:
+        hostvars[host]["ray_cluster_auth_token"] = TOKEN
+    head, workers, hosts = inventory_hosts(hostvars, GROUPS, "ray_head", "ray_workers")
+    assert (head, workers, hosts) == expected
+    assert all("ray_cluster_auth_token" not in entry for entry in hosts.values())
+    plan = build_plan(head, workers, hosts)
+    assert TOKEN not in json.dumps(plan)
+    assert plan["cluster"]["auth_mode"] == "token"
+    assert plan["cluster"]["auth_token_file"] == DEFAULT_TOKEN_FILE
+
+
+def test_auth_token_file_is_a_plan_input() -> None:
+    hostvars = lab_hostvars()
+    for host in ("lab-84", "lab-80"):
+        hostvars[host]["ray_cluster_auth_token_file"] = CUSTOM_TOKEN_FILE
+    _, _, hosts = inventory_hosts(hostvars, GROUPS, "ray_head", "ray_workers")
+    assert all(entry["ray_cluster_auth_token_file"] == CUSTOM_TOKEN_FILE for entry in hosts.values())
+    plan = build_plan(*inventory_hosts(hostvars, GROUPS, "ray_head", "ray_workers"))
+    assert plan["cluster"]["auth_token_file"] == CUSTOM_TOKEN_FILE
+
+
+def test_the_planner_itself_refuses_the_token() -> None:
+    # Why the action must drop it: the planner treats it as an unknown cluster variable.
+    head, workers, hosts = inventory_hosts(lab_hostvars(), GROUPS, "ray_head", "ray_workers")
+    hosts["lab-80"]["ray_cluster_auth_token"] = TOKEN
+    with pytest.raises(PlanError) as exc:
+        build_plan(head, workers, hosts)
+    assert exc.value.variable == "ray_cluster_auth_token"

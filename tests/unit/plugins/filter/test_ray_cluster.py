@@ -22,6 +22,9 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan impo
 
 HEADER = "Added user rules (see 'ufw status' for running firewall):"
 SSH = {"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"}
+# A token's sha256 fingerprint, as the ray_compose role passes it (token auth is the default).
+FINGERPRINT = "ab" * 16
+TOKEN_PATH = "/run/secrets/ray-auth-token"  # noqa: S105 (a path, not a secret)
 NODES = {"port": "20000:20399", "proto": "tcp", "src": "172.28.84.80", "comment": "ray_cluster nodes"}
 
 
@@ -141,8 +144,8 @@ PROJECTS = [
 @pytest.mark.parametrize(("host", "kind", "names"), PROJECTS, ids=[f"{h}-{k}" for h, k, _ in PROJECTS])
 def test_ray_compose_content(lab_plan: dict[str, Any], host: str, kind: str, names: list[str]) -> None:
     before = copy.deepcopy(lab_plan)
-    text = ray_compose_content(lab_plan, host, kind)
-    assert text.encode() == ray_compose_content(lab_plan, host, kind).encode()
+    text = ray_compose_content(lab_plan, host, kind, FINGERPRINT)
+    assert text.encode() == ray_compose_content(lab_plan, host, kind, FINGERPRINT).encode()
     assert lab_plan == before
     hplan = lab_plan["hosts"][host]
     nodes = [n for n in hplan["nodes"] if (n["role"] == "head") == (kind == "head")]
@@ -161,6 +164,9 @@ def test_ray_compose_content(lab_plan: dict[str, Any], host: str, kind: str, nam
         assert port_flags(service["command"]) == ({**own, **HEAD_PORTS} if kind == "head" else own)
         url = f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
         assert url in service["healthcheck"]["test"][3]
+        assert service["environment"]["RAY_AUTH_TOKEN_PATH"] == TOKEN_PATH
+        assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro"]
+        assert service["labels"]["com.wizardsofts.auth-token-sha256"] == FINGERPRINT
 
 
 BAD_CALLS = [
@@ -176,3 +182,44 @@ def test_ray_compose_content_errors(lab_plan: dict[str, Any], args: Any, match: 
     with pytest.raises(AnsibleFilterError, match=match) as exc:
         ray_compose_content(*args(lab_plan))
     assert str(exc.value).startswith("ray_compose_content: ")
+
+
+# (id, cluster auth mode, fingerprint, token settings rendered)
+AUTH_CALLS = [
+    ("token", "token", FINGERPRINT, True),
+    ("token-sha256-prefix", "token", "0123456789abcdef" * 2, True),
+    ("disabled", "disabled", "", False),
+    ("disabled-with-fingerprint", "disabled", FINGERPRINT, False),
+]
+
+
+@pytest.mark.parametrize(("mode", "fingerprint", "token"), [c[1:] for c in AUTH_CALLS], ids=[c[0] for c in AUTH_CALLS])
+def test_ray_compose_content_auth_mode(lab_plan: dict[str, Any], mode: str, fingerprint: str, token: bool) -> None:
+    lab_plan["cluster"]["auth_mode"] = mode
+    text = ray_compose_content(lab_plan, "lab-80", "workers", fingerprint)
+    for service in yaml.safe_load(text)["services"].values():
+        assert service["environment"]["RAY_AUTH_MODE"] == mode
+        assert ("RAY_AUTH_TOKEN_PATH" in service["environment"]) is token
+        assert ("volumes" in service) is token
+        assert service["labels"].get("com.wizardsofts.auth-token-sha256") == (fingerprint if token else None)
+
+
+BAD_FINGERPRINTS = [
+    ("missing", ()),
+    ("empty", ("",)),
+    ("upper-case", ("AB" * 16,)),
+    ("raw-token", ("k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h",)),
+    ("raw-token-mixed-case", ("S3cr3tTokenValue-XYZ",)),
+    ("too-short", ("abc",)),
+]
+
+
+@pytest.mark.parametrize("extra", [c[1] for c in BAD_FINGERPRINTS], ids=[c[0] for c in BAD_FINGERPRINTS])
+@pytest.mark.parametrize(("host", "kind"), [("lab-84", "head"), ("lab-81", "workers")])
+def test_ray_compose_content_needs_a_fingerprint(lab_plan: dict[str, Any], extra: tuple[str, ...], host: str, kind: str) -> None:
+    with pytest.raises(AnsibleFilterError, match="fingerprint") as exc:
+        ray_compose_content(lab_plan, host, kind, *extra)
+    assert str(exc.value).startswith("ray_compose_content: ")
+    for value in extra:
+        if value:
+            assert value not in str(exc.value)

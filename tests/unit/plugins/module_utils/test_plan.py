@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import ipaddress
 import itertools
 import json
@@ -18,6 +19,7 @@ import pytest
 import yaml
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+    AUTH_TOKEN_CONTAINER_PATH,
     MANAGED_HEADER,
     MIB,
     NODE_FIXED_PORTS,
@@ -45,6 +47,11 @@ HEAD = "lab-84"
 WORKERS = ["lab-84", "lab-80", "lab-81", "lab-82"]
 FIXED_HEAD_PORTS = {6379, 8265, 8266, 8267, 10001}
 SSH_PORT = 22
+# A token's sha256 fingerprint as the role passes it (never the token): token auth is the default.
+FINGERPRINT = "ab" * 16
+TOKEN_PATH = "/run/secrets/ray-auth-token"  # noqa: S105 (a path, not a secret)
+CUSTOM_TOKEN_FILE = "/srv/secrets/ray.token"  # noqa: S105 (a path, not a secret)
+RELATIVE_TOKEN_FILE = "etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
 
 Mutation = Callable[[dict[str, dict[str, Any]]], "tuple[list[str], list[str]] | None"]
 
@@ -126,7 +133,7 @@ def environment(plan: dict[str, Any], node: dict[str, Any]) -> dict[str, str]:
 
 def services(plan: dict[str, Any], host: str, kind: str) -> dict[str, Any]:
     """The services of one of a host's rendered compose projects, as YAML reads them."""
-    return yaml.safe_load(compose_content(plan, host, kind))["services"]
+    return yaml.safe_load(compose_content(plan, host, kind, FINGERPRINT))["services"]
 
 
 def parse_flags(argv: list[str]) -> dict[str, str]:
@@ -567,7 +574,7 @@ ERRORS: list[tuple[str, Mutation, str | None, str, str]] = [
     ("version-mismatch", host_vars("lab-81", ray_cluster_version="2.59.0"), None, "ray_cluster_version", "lab-81='2.59.0'"),
     ("version-short", cluster(ray_cluster_version="2.60"), None, "ray_cluster_version", "'2.60'"),
     ("version-latest", cluster(ray_cluster_version="latest"), None, "ray_cluster_version", "'latest'"),
-    ("unknown-cluster-variable", host_vars("lab-82", ray_cluster_nmae="ray"), "lab-82", "ray_cluster_nmae", "'ray'"),
+    ("unknown-cluster-variable", host_vars("lab-82", ray_cluster_nmae="ray"), "lab-82", "ray_cluster_nmae", "'<not shown>'"),
     (
         "token-auth-before-2.52",
         cluster(ray_cluster_auth_mode="token", ray_cluster_version="2.51.0"),
@@ -576,6 +583,28 @@ ERRORS: list[tuple[str, Mutation, str | None, str, str]] = [
         "'token'",
     ),
     ("bad-auth-mode", cluster(ray_cluster_auth_mode="password"), None, "ray_cluster_auth_mode", "'password'"),
+    (
+        "token-auth-before-2.52-by-default",
+        cluster(ray_cluster_version="2.51.0"),
+        None,
+        "ray_cluster_auth_mode",
+        "'token'",
+    ),
+    (
+        "relative-auth-token-file",
+        cluster(ray_cluster_auth_token_file=RELATIVE_TOKEN_FILE),
+        None,
+        "ray_cluster_auth_token_file",
+        "'etc/ray-cluster/auth_token'",
+    ),
+    ("empty-auth-token-file", cluster(ray_cluster_auth_token_file=""), None, "ray_cluster_auth_token_file", "''"),
+    (
+        "auth-token-file-mismatch",
+        host_vars("lab-81", ray_cluster_auth_token_file=CUSTOM_TOKEN_FILE),
+        None,
+        "ray_cluster_auth_token_file",
+        f"lab-81={CUSTOM_TOKEN_FILE!r}",
+    ),
     ("bad-dashboard-bind", cluster(ray_cluster_dashboard_bind="public"), None, "ray_cluster_dashboard_bind", "'public'"),
     ("bad-python-version", cluster(ray_cluster_python_version="3"), None, "ray_cluster_python_version", "'3'"),
     ("bad-cluster-name", cluster(ray_cluster_name="my ray"), None, "ray_cluster_name", "'my ray'"),
@@ -884,10 +913,15 @@ def test_lab_environment(lab_hosts: dict[str, dict[str, Any]]) -> None:
     assert environment(plan, head) == {
         "AUTOSCALER_METRIC_PORT": "8266",
         "DASHBOARD_METRIC_PORT": "8267",
-        "RAY_AUTH_MODE": "disabled",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": TOKEN_PATH,
         "RAY_gcs_rpc_server_reconnect_timeout_s": "20",
     }
-    assert environment(plan, worker) == {"RAY_AUTH_MODE": "disabled", "RAY_gcs_rpc_server_reconnect_timeout_s": "20"}
+    assert environment(plan, worker) == {
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN_PATH": TOKEN_PATH,
+        "RAY_gcs_rpc_server_reconnect_timeout_s": "20",
+    }
     assert not {"command", "environment", "health_url"} & set(worker), "the plan no longer carries rendered values"
 
 
@@ -1119,7 +1153,7 @@ def test_compose_content_parses(lab_hosts: dict[str, dict[str, Any]]) -> None:
     for host, hplan in plan["hosts"].items():
         for kind in KINDS:
             nodes = kind_nodes(hplan, kind)
-            content = compose_content(plan, host, kind)
+            content = compose_content(plan, host, kind, FINGERPRINT)
             if not nodes:
                 assert content == ""
                 continue
@@ -1150,7 +1184,9 @@ def test_compose_content_parses(lab_hosts: dict[str, dict[str, Any]]) -> None:
                 }
                 if role == "worker":
                     expected_labels["com.wizardsofts.worker-id"] = str(node["worker_id"])
+                expected_labels["com.wizardsofts.auth-token-sha256"] = FINGERPRINT
                 assert service["labels"] == expected_labels
+                assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro"]
                 assert service["logging"] == {"driver": "json-file", "options": {"max-file": "3", "max-size": "50m"}}
 
 
@@ -1196,9 +1232,9 @@ def test_compose_health_check_uses_the_node_agent_port(lab_hosts: dict[str, dict
                 assert compile(check["test"][3], "<healthcheck>", "exec")
                 assert {k: check[k] for k in ("interval", "timeout", "retries", "start_period")} == {
                     "interval": "15s",
-                    "timeout": "6s",
+                    "timeout": "10s",
                     "retries": 4,
-                    "start_period": "90s",
+                    "start_period": "120s",
                 }
     worker = services(plan, "lab-80", "workers")["ray-worker-1"]
     assert "http://172.28.84.80:20004/api/local_raylet_healthz" in worker["healthcheck"]["test"][3]
@@ -1214,10 +1250,10 @@ def test_compose_content_is_byte_identical(lab_hosts: dict[str, dict[str, Any]])
     before = copy.deepcopy(first)
     for host in first["hosts"]:
         for kind in KINDS:
-            text = compose_content(first, host, kind).encode()
-            assert text == compose_content(first, host, kind).encode()
-            assert text == compose_content(second, host, kind).encode()
-            assert text == compose_content(via_json, host, kind).encode()
+            text = compose_content(first, host, kind, FINGERPRINT).encode()
+            assert text == compose_content(first, host, kind, FINGERPRINT).encode()
+            assert text == compose_content(second, host, kind, FINGERPRINT).encode()
+            assert text == compose_content(via_json, host, kind, FINGERPRINT).encode()
     assert first == before, "rendering must not change the plan"
 
 
@@ -1229,8 +1265,8 @@ def test_compose_content_ignores_input_key_order(lab_hosts: dict[str, dict[str, 
         k: (dict(reversed(list(v.items()))) if isinstance(v, dict) else v) for k, v in reversed(list(spec_80.items()))
     }
     reordered = {k: dict(reversed(list(v.items()))) for k, v in reversed(list(reordered.items()))}
-    a = compose_content(build(lab_hosts), "lab-80", "workers")
-    b = compose_content(build(reordered), "lab-80", "workers")
+    a = compose_content(build(lab_hosts), "lab-80", "workers", FINGERPRINT)
+    b = compose_content(build(reordered), "lab-80", "workers", FINGERPRINT)
     assert a == b
     flags = parse_flags(yaml.safe_load(a)["services"]["ray-worker-1"]["command"])
     assert (flags["resources"], flags["labels"]) == ('{"a":2,"b":1}', "x=2,y=1")
@@ -1244,12 +1280,10 @@ BAD_RENDER = [
 
 
 @pytest.mark.parametrize(("host", "kind", "match"), [c[1:] for c in BAD_RENDER], ids=[c[0] for c in BAD_RENDER])
-def test_compose_content_rejects_bad_host_or_kind(
-    lab_hosts: dict[str, dict[str, Any]], host: str, kind: str, match: str
-) -> None:
+def test_compose_content_rejects_bad_host_or_kind(lab_hosts: dict[str, dict[str, Any]], host: str, kind: str, match: str) -> None:
     plan = build(lab_hosts)
     with pytest.raises(ValueError, match=match):
-        compose_content(plan, host, kind)
+        compose_content(plan, host, kind, FINGERPRINT)
 
 
 def test_compose_reservation_and_custom_settings(lab_hosts: dict[str, dict[str, Any]]) -> None:
@@ -1275,12 +1309,18 @@ def test_compose_reservation_and_custom_settings(lab_hosts: dict[str, dict[str, 
         "/srv/ray/workers",
         "/srv/ray/workers/compose.yaml",
     )
-    doc = yaml.safe_load(compose_content(plan, "lab-82", "workers"))
+    doc = yaml.safe_load(compose_content(plan, "lab-82", "workers", FINGERPRINT))
     service = doc["services"]["ray-worker-1"]
     assert doc["name"] == "prod-workers"
     assert service["image"] == "registry.example/ray:1"
     assert parse_size(service["deploy"]["resources"]["reservations"]["memory"]) == 512 * MIB
-    assert set(service["labels"]) == {"org.example.cluster", "org.example.server", "org.example.service", "org.example.worker-id"}
+    assert set(service["labels"]) == {
+        "org.example.cluster",
+        "org.example.server",
+        "org.example.service",
+        "org.example.worker-id",
+        "org.example.auth-token-sha256",
+    }
     assert service["labels"]["org.example.cluster"] == "prod"
     assert service["logging"]["options"] == {"max-file": "7", "max-size": "10m"}
     assert service["environment"]["RAY_gcs_rpc_server_reconnect_timeout_s"] == "45"
@@ -1302,9 +1342,7 @@ CLUSTER_NAMES = [
 
 
 @pytest.mark.parametrize(("name", "valid"), [c[1:] for c in CLUSTER_NAMES], ids=[c[0] for c in CLUSTER_NAMES])
-def test_cluster_name_gives_a_valid_compose_project_name(
-    lab_hosts: dict[str, dict[str, Any]], name: str, valid: bool
-) -> None:
+def test_cluster_name_gives_a_valid_compose_project_name(lab_hosts: dict[str, dict[str, Any]], name: str, valid: bool) -> None:
     cluster(ray_cluster_name=name)(lab_hosts)
     if not valid:
         with pytest.raises(PlanError) as exc:
@@ -1316,7 +1354,7 @@ def test_cluster_name_gives_a_valid_compose_project_name(
         project = plan["hosts"][HEAD]["projects"][kind]["name"]
         assert project == f"{name}-{kind}"
         assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", project)
-        assert yaml.safe_load(compose_content(plan, HEAD, kind))["name"] == project
+        assert yaml.safe_load(compose_content(plan, HEAD, kind, FINGERPRINT))["name"] == project
 
 
 @pytest.mark.parametrize(
@@ -1355,10 +1393,165 @@ def test_compose_service_is_a_pure_mapping_of_the_plan(lab_hosts: dict[str, dict
     plan = build(lab_hosts)
     hplan = plan["hosts"]["lab-81"]
     node = hplan["nodes"][1]
-    service = compose_service("lab-81", node, hplan["node_ip"], plan["cluster"])
+    service = compose_service("lab-81", node, hplan["node_ip"], plan["cluster"], FINGERPRINT)
     assert service["command"] == node_command(node, hplan["node_ip"], plan["cluster"])
     assert service["environment"] == node_environment(node, plan["cluster"])
     assert services(plan, "lab-81", "workers")[node["name"]] == yaml.safe_load(to_yaml(service))
+
+
+# --------------------------------------------------------------------------- token authentication
+
+OTHER_FINGERPRINT = "0123456789abcdef" * 4
+SAMPLE_TOKEN = "k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h3j5l7s9u0a2e4g6i8o1"  # noqa: S105 (a test value)
+
+
+def rendered_projects(plan: dict[str, Any], fingerprint: str) -> list[tuple[str, str, str]]:
+    """``(host, kind, text)`` of every non-empty compose project of the plan."""
+    return [
+        (host, kind, compose_content(plan, host, kind, fingerprint))
+        for host, hplan in plan["hosts"].items()
+        for kind in KINDS
+        if kind_nodes(hplan, kind)
+    ]
+
+
+def test_auth_token_container_path() -> None:
+    assert AUTH_TOKEN_CONTAINER_PATH == TOKEN_PATH
+
+
+# (mutation, fingerprint passed, token mode expected, token file in the plan)
+AUTH_RENDER = [
+    ("token-by-default", cluster(), FINGERPRINT, True, "/etc/ray-cluster/auth_token"),
+    (
+        "token-custom-file",
+        cluster(ray_cluster_auth_mode="token", ray_cluster_auth_token_file=CUSTOM_TOKEN_FILE),
+        OTHER_FINGERPRINT,
+        True,
+        CUSTOM_TOKEN_FILE,
+    ),
+    ("token-at-2.52", cluster(ray_cluster_version="2.52.0"), "0" * 16, True, "/etc/ray-cluster/auth_token"),
+    ("disabled", cluster(ray_cluster_auth_mode="disabled"), "", False, "/etc/ray-cluster/auth_token"),
+    ("disabled-ignores-a-fingerprint", cluster(ray_cluster_auth_mode="disabled"), FINGERPRINT, False, None),
+    (
+        "disabled-before-2.52",
+        cluster(ray_cluster_auth_mode="disabled", ray_cluster_version="2.51.0"),
+        "",
+        False,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "fingerprint", "token", "token_file"), [c[1:] for c in AUTH_RENDER], ids=[c[0] for c in AUTH_RENDER]
+)
+def test_auth_mode_rendering(
+    lab_hosts: dict[str, dict[str, Any]], mutation: Mutation, fingerprint: str, token: bool, token_file: str | None
+) -> None:
+    plan = apply(mutation, lab_hosts)
+    c = plan["cluster"]
+    assert c["auth_mode"] == ("token" if token else "disabled")
+    if token_file:
+        assert c["auth_token_file"] == token_file
+    projects = rendered_projects(plan, fingerprint)
+    assert len(projects) == 5
+    for host, kind, text in projects:
+        for name, service in yaml.safe_load(text)["services"].items():
+            where = (host, kind, name)
+            env = service["environment"]
+            label = service["labels"].get("com.wizardsofts.auth-token-sha256")
+            assert env["RAY_AUTH_MODE"] == c["auth_mode"], where
+            if token:
+                assert env["RAY_AUTH_TOKEN_PATH"] == TOKEN_PATH, where
+                assert service["volumes"] == [f"{token_file}:{TOKEN_PATH}:ro"], where
+                assert label == fingerprint, where
+            else:
+                assert "RAY_AUTH_TOKEN_PATH" not in env, where
+                assert "volumes" not in service, where
+                assert label is None, where
+        if not token:
+            assert "auth-token" not in text
+            assert TOKEN_PATH not in text
+            if fingerprint:
+                assert fingerprint not in text
+
+
+def test_fingerprint_changes_only_the_label_lines(lab_hosts: dict[str, dict[str, Any]]) -> None:
+    plan = build(lab_hosts)
+    changed = 0
+    for (host, kind, a), (_, _, b) in zip(
+        rendered_projects(plan, FINGERPRINT), rendered_projects(plan, OTHER_FINGERPRINT), strict=True
+    ):
+        lines_a, lines_b = a.splitlines(), b.splitlines()
+        assert len(lines_a) == len(lines_b), (host, kind)
+        diff = [(x, y) for x, y in zip(lines_a, lines_b, strict=True) if x != y]
+        assert len(diff) == len(yaml.safe_load(a)["services"]), (host, kind)
+        for x, y in diff:
+            assert x.strip() == f'com.wizardsofts.auth-token-sha256: "{FINGERPRINT}"'
+            assert y.strip() == f'com.wizardsofts.auth-token-sha256: "{OTHER_FINGERPRINT}"'
+        changed += len(diff)
+    assert changed == plan["cluster"]["expected_node_count"]
+
+
+def test_fingerprint_changes_nothing_when_auth_is_disabled(lab_hosts: dict[str, dict[str, Any]]) -> None:
+    plan = apply(cluster(ray_cluster_auth_mode="disabled"), lab_hosts)
+    assert rendered_projects(plan, "") == rendered_projects(plan, FINGERPRINT) == rendered_projects(plan, "x")
+
+
+# Fingerprints compose_content refuses with token authentication (16 to 64 lower-case hex digits only).
+BAD_FINGERPRINTS = [
+    ("empty", ""),
+    ("none", None),
+    ("too-short", "a" * 15),
+    ("too-long", "a" * 65),
+    ("upper-case-hex", "AB" * 16),
+    ("mixed-case-hex", "aB" * 16),
+    ("raw-token", SAMPLE_TOKEN),
+    ("raw-token-upper-case", "Kx9Q2vZ8M1w7T4r6Y0p5"),
+    ("token-with-symbols", "s3cr3t+/token=="),
+    ("prefixed", "sha256:" + "ab" * 16),
+    ("trailing-newline", "ab" * 16 + "\n"),
+    ("padded", " " + "ab" * 16),
+    ("non-hex-letter", "ab" * 15 + "ag"),
+]
+
+
+@pytest.mark.parametrize("fingerprint", [c[1] for c in BAD_FINGERPRINTS], ids=[c[0] for c in BAD_FINGERPRINTS])
+@pytest.mark.parametrize(("host", "kind"), [(HEAD, "head"), ("lab-80", "workers"), ("lab-82", "head")])
+def test_token_auth_needs_a_hex_fingerprint(lab_hosts: dict[str, dict[str, Any]], fingerprint: Any, host: str, kind: str) -> None:
+    # Also for a project without services (lab-82 has no head): the role always passes it.
+    plan = build(lab_hosts)
+    with pytest.raises(ValueError, match="fingerprint") as exc:
+        compose_content(plan, host, kind, fingerprint)
+    if fingerprint:
+        assert fingerprint not in str(exc.value), "the error must not echo what may be the token"
+
+
+def test_token_auth_without_fingerprint_argument_raises(lab_hosts: dict[str, dict[str, Any]]) -> None:
+    with pytest.raises(ValueError, match="fingerprint"):
+        compose_content(build(lab_hosts), "lab-80", "workers")
+
+
+@pytest.mark.parametrize("length", [16, 32, 64], ids=["16", "32", "64"])
+def test_fingerprint_lengths_accepted(lab_hosts: dict[str, dict[str, Any]], length: int) -> None:
+    fingerprint = ("0123456789abcdef" * 4)[:length]
+    doc = yaml.safe_load(compose_content(build(lab_hosts), "lab-80", "workers", fingerprint))
+    assert {s["labels"]["com.wizardsofts.auth-token-sha256"] for s in doc["services"].values()} == {fingerprint}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [SAMPLE_TOKEN, "S3cr3t-Token_With.Symbols", "0" * 64],
+    ids=["generated-like", "symbols", "all-digits"],
+)
+def test_token_never_appears_in_rendered_content(lab_hosts: dict[str, dict[str, Any]], token: str) -> None:
+    plan = build(lab_hosts)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    assert token not in json.dumps(plan)
+    for fingerprint in (digest, digest[:32]):
+        for host, kind, text in rendered_projects(plan, fingerprint):
+            assert token not in text, (host, kind)
+            assert fingerprint in text, (host, kind)
 
 
 # --------------------------------------------------------------------------- member sources
@@ -1509,9 +1702,7 @@ ZERO_WORKERS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("host", "names", "count", "cpus"), [c[1:] for c in ZERO_WORKERS], ids=[c[0] for c in ZERO_WORKERS]
-)
+@pytest.mark.parametrize(("host", "names", "count", "cpus"), [c[1:] for c in ZERO_WORKERS], ids=[c[0] for c in ZERO_WORKERS])
 def test_host_with_zero_workers(
     lab_hosts: dict[str, dict[str, Any]], host: str, names: list[str], count: int, cpus: float
 ) -> None:
@@ -1521,14 +1712,14 @@ def test_host_with_zero_workers(
     hplan = plan["hosts"][host]
     assert [n["name"] for n in hplan["nodes"]] == names
     assert hplan["projects"]["workers"]["services"] == []
-    assert compose_content(plan, host, "workers") == ""
+    assert compose_content(plan, host, "workers", FINGERPRINT) == ""
     assert hplan["capacity"]["cpus"] == cpus
     assert type(hplan["capacity"]["cpus"]) is type(cpus)
     assert plan["cluster"]["expected_node_count"] == count
     if not names:
         assert hplan["node_port_range"] is None
         assert hplan["firewall"] == [{"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"}]
-        assert compose_content(plan, host, "head") == ""
+        assert compose_content(plan, host, "head", FINGERPRINT) == ""
 
 
 def test_cluster_settings_defaults_and_image() -> None:
@@ -1579,3 +1770,28 @@ def test_ipv6_node_addresses_make_valid_urls(
 def test_ipv6_member_sources(lab_hosts: dict[str, dict[str, Any]]) -> None:
     plan = ipv6_lab(lab_hosts)
     assert plan["cluster"]["allowed_sources"] == ["2001:db8::1", "2001:db8::2/127", "2001:db8::4"]
+
+
+@pytest.mark.parametrize(
+    ("stagger", "host", "expected"),
+    [
+        (False, "lab-80", {}),
+        (True, "lab-80", {"ray-worker-2": "ray-worker-1", "ray-worker-3": "ray-worker-2", "ray-worker-4": "ray-worker-3"}),
+        (True, "lab-82", {}),
+        (True, "lab-84", {"ray-worker-2": "ray-worker-1", "ray-worker-3": "ray-worker-2"}),
+    ],
+    ids=["parallel", "chain-of-four", "single-worker", "head-host-workers"],
+)
+def test_staggered_worker_start_chains_each_worker_to_the_previous(
+    lab_hosts: dict[str, dict[str, Any]], stagger: bool, host: str, expected: dict[str, str]
+) -> None:
+    cluster(ray_cluster_stagger_worker_start=stagger)(lab_hosts)
+    plan = build(lab_hosts)
+    services = yaml.safe_load(compose_content(plan, host, "workers", FINGERPRINT))["services"]
+    seen = {name: next(iter(svc["depends_on"])) for name, svc in services.items() if "depends_on" in svc}
+    assert seen == expected
+    assert all(
+        svc["depends_on"][dep]["condition"] == "service_healthy" for svc in services.values() for dep in svc.get("depends_on", {})
+    )
+    head = yaml.safe_load(compose_content(plan, "lab-84", "head", FINGERPRINT))["services"]
+    assert all("depends_on" not in svc for svc in head.values())

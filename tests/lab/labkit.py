@@ -1,0 +1,136 @@
+"""Helpers for the day-2 lab tests: run the collection's real playbooks against the container lab.
+
+These tests need the converged lab that `molecule test -s default --destroy never` leaves
+(bin/test runs them in that order). Every playbook run goes to the lab's own containers only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+LAB_INVENTORY = ROOT / "inventories" / "local"
+RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
+
+
+def log(message: str) -> None:
+    """Progress and figures, shown with `pytest -s` (bin/test runs it so)."""
+    print(f"[lab {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class Run:
+    def __init__(self, argv: list[str], proc: subprocess.CompletedProcess[str], seconds: float) -> None:
+        self.argv, self.rc, self.seconds = argv, proc.returncode, seconds
+        self.out = proc.stdout + proc.stderr
+
+    @property
+    def recap(self) -> dict[str, dict[str, int]]:
+        return {
+            m.group(1): {
+                "ok": int(m.group(2)),
+                "changed": int(m.group(3)),
+                "unreachable": int(m.group(4)),
+                "failed": int(m.group(5)),
+            }
+            for m in RECAP_RE.finditer(self.out)
+        }
+
+    def changed_hosts(self) -> set[str]:
+        return {host for host, counts in self.recap.items() if counts["changed"]}
+
+    def __repr__(self) -> str:
+        return f"<rc={self.rc} {' '.join(self.argv[1:])}>\n{self.out[-4000:]}"
+
+
+def playbook(playbook_path: str, *args: str, inventory: Path = LAB_INVENTORY, timeout: int = 1200) -> Run:
+    argv = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / playbook_path), *args]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    start = time.monotonic()
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    run = Run(argv, proc, time.monotonic() - start)
+    log(f"{' '.join(argv[3:])}: rc={run.rc} in {run.seconds:.1f} s, changed on {sorted(run.changed_hosts()) or 'no host'}")
+    return run
+
+
+def lab_hosts() -> dict[str, str]:
+    """Inventory name -> lab container name."""
+    data = yaml.safe_load((LAB_INVENTORY / "hosts.yml").read_text())
+    hosts = data["ray_cluster"]["children"]["ray_workers"]["hosts"]
+    return {name: values["ansible_host"] for name, values in hosts.items()}
+
+
+def server(host: str, *argv: str, check: bool = True) -> str:
+    """Run a command on a lab server (docker exec into its container)."""
+    proc = subprocess.run(["docker", "exec", lab_hosts()[host], *argv], capture_output=True, text=True, timeout=300, check=False)
+    if check and proc.returncode:
+        raise AssertionError(f"{host}: {argv} rc={proc.returncode}: {proc.stdout}{proc.stderr}")
+    return proc.stdout
+
+
+def ray_containers(host: str) -> dict[str, tuple[str, int]]:
+    """Ray container name -> (start time, restart count) on one server."""
+    ids = server(host, "docker", "ps", "-aq", "--filter", "label=com.wizardsofts.cluster").split()
+    if not ids:
+        return {}
+    data = json.loads(server(host, "docker", "inspect", *ids))
+    return {c["Name"].lstrip("/"): (c["State"]["StartedAt"], c["RestartCount"]) for c in data}
+
+
+def snapshot() -> dict[str, Any]:
+    """What a bad or read-only run must leave untouched on every server."""
+    state: dict[str, Any] = {}
+    for host in lab_hosts():
+        state[host] = {
+            "containers": ray_containers(host),
+            "compose": server(host, "sh", "-c", "cat /opt/ray-cluster/*/compose.yaml 2>/dev/null | sha256sum"),
+            "ufw": server(host, "ufw", "show", "added"),
+        }
+    return state
+
+
+def inventory_with(tmp_path: Path, changes: dict[str, dict[str, Any]], groups: dict[str, list[str]] | None = None) -> Path:
+    """A copy of the lab inventory with variables changed (host -> {var: value}; the key
+    ``group:<name>`` changes group variables) and, optionally, other members for ray_head or
+    ray_workers (group -> host list)."""
+    target = tmp_path / "inventory"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(LAB_INVENTORY, target)
+    if groups:
+        hosts_file = target / "hosts.yml"
+        data = yaml.safe_load(hosts_file.read_text())
+        children = data["ray_cluster"]["children"]
+        connection = {**children["ray_workers"]["hosts"]}
+        for group, members in groups.items():
+            children[group] = {"hosts": {h: connection.get(h) for h in members}}
+        # Hosts must stay in the inventory for their connection settings even when in no group.
+        data["all"] = {"hosts": {h: v for h, v in connection.items()}}
+        hosts_file.write_text("---\n" + yaml.safe_dump(data, sort_keys=False))
+    for host, variables in changes.items():
+        if host.startswith("group:"):
+            path = target / "group_vars" / host.split(":", 1)[1] / "zz-test.yml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("---\n" + yaml.safe_dump(variables, sort_keys=False))
+            continue
+        path = target / "host_vars" / f"{host}.yml"
+        current = yaml.safe_load(path.read_text()) if path.exists() else {}
+        current = {**(current or {}), **variables}
+        path.write_text("---\n" + yaml.safe_dump(current, sort_keys=False))
+    return target
+
+
+def wait_whole(inventory: Path = LAB_INVENTORY, timeout: int = 300) -> Run:
+    run = playbook("playbooks/status.yml", "-e", f"ray_status_wait_timeout={timeout}", inventory=inventory, timeout=timeout + 120)
+    assert run.rc == 0, run
+    return run

@@ -1,0 +1,79 @@
+"""Routine changes on one server: only that server, only the affected containers, change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labkit import inventory_with, lab_hosts, log, playbook, ray_containers, server, wait_whole
+
+WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
+
+
+def all_containers() -> dict[str, dict[str, tuple[str, int]]]:
+    return {host: ray_containers(host) for host in lab_hosts()}
+
+
+def test_resize_one_worker_with_a_tag_limited_rerun(tmp_path: Path) -> None:
+    before = all_containers()
+    # Only lab-81's second worker gets a smaller memory limit.
+    inventory = inventory_with(tmp_path, {"lab-81": {"ray_worker_overrides": [{}, {"memory": "1400m"}]}})
+    run = playbook("site.yml", "--tags", "ray_worker", "--limit", "lab-81", inventory=inventory)
+    assert run.rc == 0, run
+    assert set(run.recap) == {"lab-81"} and run.changed_hosts() == {"lab-81"}, run
+    after = all_containers()
+    for host in lab_hosts():
+        if host != "lab-81":
+            assert after[host] == before[host], f"{host} containers changed"
+    assert after["lab-81"]["ray-worker-1"] == before["lab-81"]["ray-worker-1"], "an unaffected worker was recreated"
+    assert after["lab-81"]["ray-worker-2"] != before["lab-81"]["ray-worker-2"], "the resized worker was not recreated"
+    limit = ray_containers_memory("lab-81", "ray-worker-2")
+    assert limit == 1400 * 1024 * 1024
+    wait_whole(inventory)
+    # Back to the inventory as it is: again only that one container is recreated.
+    run = playbook("site.yml", "--tags", "ray_worker", "--limit", "lab-81")
+    assert run.rc == 0 and run.changed_hosts() == {"lab-81"}, run
+    assert ray_containers_memory("lab-81", "ray-worker-2") == 1536 * 1024 * 1024
+    wait_whole()
+
+
+def ray_containers_memory(host: str, name: str) -> int:
+    return int(server(host, "docker", "inspect", "--format", "{{.HostConfig.Memory}}", name).strip())
+
+
+def test_scale_a_server_up_and_down(tmp_path: Path) -> None:
+    before = all_containers()
+    inventory = inventory_with(tmp_path, {"lab-82": {"ray_worker_count": 2}})
+    # A new worker needs its ports opened too: the firewall and worker concerns, on that server.
+    run = playbook("site.yml", "--tags", "ufw,ray_worker", "--limit", "lab-82", inventory=inventory)
+    assert run.rc == 0, run
+    assert set(run.recap) == {"lab-82"}, run
+    up = all_containers()
+    assert set(up["lab-82"]) == {"ray-worker-1", "ray-worker-2"}
+    assert up["lab-82"]["ray-worker-1"] == before["lab-82"]["ray-worker-1"], "the existing worker was restarted"
+    for host in set(lab_hosts()) - {"lab-82"}:
+        assert up[host] == before[host]
+    status = wait_whole(inventory)
+    assert "12 of 12 nodes alive" in status.out, status
+    log("scaled lab-82 to 2 workers: 12 nodes alive")
+
+    run = playbook("site.yml", "--tags", "ufw,ray_worker", "--limit", "lab-82")
+    assert run.rc == 0, run
+    down = all_containers()
+    assert set(down["lab-82"]) == {"ray-worker-1"}, "the surplus worker is still there"
+    assert down["lab-82"]["ray-worker-1"] == before["lab-82"]["ray-worker-1"], "the remaining worker was restarted"
+    status = wait_whole()
+    assert "11 of 11 nodes alive" in status.out, status
+
+
+def test_rolling_restart_keeps_the_head_and_restarts_every_worker() -> None:
+    before = all_containers()
+    run = playbook("playbooks/restart.yml")
+    assert run.rc == 0, run
+    after = all_containers()
+    assert after["lab-84"]["ray-head"] == before["lab-84"]["ray-head"]
+    for host, containers in after.items():
+        for name, started in containers.items():
+            if name != "ray-head":
+                assert started[0] != before[host][name][0], f"{host}/{name} was not restarted"
+    log(f"rolling restart of {sum(len(c) for c in after.values()) - 1} workers on 4 servers: {run.seconds:.0f} s")
+    wait_whole()

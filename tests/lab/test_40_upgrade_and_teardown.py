@@ -1,0 +1,47 @@
+"""Upgrade the whole cluster between two Ray versions and back; then tear it down."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from labkit import ROOT, inventory_with, lab_hosts, log, playbook, ray_containers, server, wait_whole
+
+OLD = "2.59.0"
+
+
+def test_partial_upgrade_is_refused() -> None:
+    run = playbook("playbooks/upgrade.yml", "--limit", "lab-80")
+    assert run.rc != 0, run
+    assert "leaves out" in run.out and "lab-84" in run.out, run
+    assert not run.changed_hosts(), run
+
+
+def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
+    # The lab builds the other version's image once (about 80 s) and keeps it.
+    subprocess.run([str(ROOT / "lab" / "images.sh")], env={**os.environ, "RAY_VERSION": OLD}, check=True, timeout=1200, cwd=ROOT)
+    inventory = inventory_with(
+        tmp_path, {"group:ray_cluster": {"ray_cluster_version": OLD, "ray_cluster_image": f"wizardsofts/ray:{OLD}-py311"}}
+    )
+    run = playbook("playbooks/upgrade.yml", inventory=inventory, timeout=1800)
+    assert run.rc == 0, run
+    assert f"nodes on Ray {OLD}" in run.out, run
+    wait_whole(inventory)
+    log(f"moved all 11 nodes to Ray {OLD} in {run.seconds:.0f} s")
+    run = playbook("playbooks/upgrade.yml", timeout=1800)
+    assert run.rc == 0, run
+    assert "nodes on Ray 2.60.0" in run.out, run
+    wait_whole()
+    log(f"moved all 11 nodes back to Ray 2.60.0 in {run.seconds:.0f} s")
+
+
+def test_teardown_removes_the_cluster_and_its_rules() -> None:
+    run = playbook("playbooks/teardown.yml", "-e", "ray_teardown_remove_firewall_rules=true")
+    assert run.rc == 0, run
+    for host in lab_hosts():
+        assert ray_containers(host) == {}, f"{host} still runs Ray containers"
+        rules = server(host, "ufw", "show", "added")
+        managed = [line for line in rules.splitlines() if "ray_cluster" in line]
+        assert managed and all("ray_cluster ssh" in line for line in managed), rules
+    log(f"teardown: no Ray container left, only the SSH rule, in {run.seconds:.0f} s")
