@@ -16,6 +16,8 @@ SERVER_ROOTFS_IMAGE="wizardsofts-lab/debian:${SERVER_SUITE}-minbase"
 SERVER_IMAGE="wizardsofts-lab/server:${SERVER_SUITE}"
 PYTHON_SUITE="bookworm"                     # bookworm's python3 is 3.11, like the controller
 PYTHON_IMAGE="wizardsofts-lab/python:3.11-${PYTHON_SUITE}"
+# A plain registry (Debian's docker-registry) for testing the ray_image role's pull method.
+REGISTRY_IMAGE="wizardsofts-lab/registry:${SERVER_SUITE}"
 RAY_VERSION="${RAY_VERSION:-2.60.0}"
 RAY_PYTHON_TAG="py311"
 RAY_IMAGE="${RAY_IMAGE:-wizardsofts/ray:${RAY_VERSION}-${RAY_PYTHON_TAG}}"
@@ -128,6 +130,21 @@ fi
 rootfs_image "${PYTHON_SUITE}" "${PYTHON_IMAGE}" "python3,python3-venv,python3-pip,ca-certificates" '["python3"]'
 
 # 3. Ray image
+# --- registry: Debian's docker-registry on the minbase rootfs ---------------------------------
+if have_image "${REGISTRY_IMAGE}"; then
+  log "skip ${REGISTRY_IMAGE}: present"
+else
+  t0=$(now)
+  printf '%s\n' \
+    "FROM ${SERVER_ROOTFS_IMAGE}" \
+    "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry && rm -rf /var/lib/apt/lists/*" \
+    "EXPOSE 5000" \
+    'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]' |
+    docker build -t "${REGISTRY_IMAGE}" - >"${CACHE}/registry-build.log" 2>&1 ||
+    { log "build of ${REGISTRY_IMAGE} failed:"; tail -n 20 "${CACHE}/registry-build.log" >&2; exit 1; }
+  log "built ${REGISTRY_IMAGE} in $(($(now) - t0))s ($(image_size "${REGISTRY_IMAGE}"))"
+fi
+
 if have_image "${RAY_IMAGE}"; then
   log "skip ${RAY_IMAGE}: present"
 else
