@@ -95,6 +95,15 @@ WORKER_SPEC_DEFAULTS: dict[str, Any] = {
     "memory": "6g",
     "shm_size": "2g",
 }
+# Ports that stay fixed whatever the node count: no node port block may include one.
+FIXED_PORT_VARIABLES = (
+    "ray_cluster_ssh_port",
+    "ray_cluster_gcs_port",
+    "ray_cluster_dashboard_port",
+    "ray_cluster_client_port",
+    "ray_cluster_autoscaler_metrics_port",
+    "ray_cluster_dashboard_metrics_port",
+)
 AUTH_MODES = ("disabled", "token")
 AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
 # Where the token file is mounted (read-only) inside every Ray container.
@@ -261,15 +270,7 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
             "ray_cluster_allowed_sources" if "any" in s["ray_cluster_allowed_sources"] else "ray_cluster_admin_sources"
         )
         raise PlanError(None, key, s[key], "'any' would open Ray's ports to everyone; list networks instead")
-    for key in (
-        "ray_cluster_ssh_port",
-        "ray_cluster_gcs_port",
-        "ray_cluster_dashboard_port",
-        "ray_cluster_client_port",
-        "ray_cluster_autoscaler_metrics_port",
-        "ray_cluster_dashboard_metrics_port",
-        "ray_cluster_port_base",
-    ):
+    for key in (*FIXED_PORT_VARIABLES, "ray_cluster_port_base"):
         s[key] = _port(s[key], None, key)
     s["ray_cluster_worker_ports_per_node"] = _int(
         s["ray_cluster_worker_ports_per_node"], None, "ray_cluster_worker_ports_per_node", minimum=1
@@ -281,17 +282,7 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
         _port(eph[0], None, "ray_cluster_ephemeral_port_range"),
         _port(eph[1], None, "ray_cluster_ephemeral_port_range"),
     ]
-    fixed = {
-        key: s[key]
-        for key in (
-            "ray_cluster_ssh_port",
-            "ray_cluster_gcs_port",
-            "ray_cluster_dashboard_port",
-            "ray_cluster_client_port",
-            "ray_cluster_autoscaler_metrics_port",
-            "ray_cluster_dashboard_metrics_port",
-        )
-    }
+    fixed = {key: s[key] for key in FIXED_PORT_VARIABLES}
     seen: dict[int, str] = {}
     for key, port in fixed.items():
         if port in seen:
