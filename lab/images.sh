@@ -138,6 +138,7 @@ else
   printf '%s\n' \
     "FROM ${SERVER_ROOTFS_IMAGE}" \
     "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry && rm -rf /var/lib/apt/lists/*" \
+    "RUN printf 'version: 0.1\\nstorage:\\n  filesystem:\\n    rootdirectory: /var/lib/docker-registry\\nhttp:\\n  addr: :5000\\n' > /etc/docker/registry/config.yml" \
     "EXPOSE 5000" \
     'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]' |
     docker build -t "${REGISTRY_IMAGE}" - >"${CACHE}/registry-build.log" 2>&1 ||

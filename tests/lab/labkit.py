@@ -50,7 +50,11 @@ class Run:
         return {host for host, counts in self.recap.items() if counts["changed"]}
 
     def __repr__(self) -> str:
-        return f"<rc={self.rc} {' '.join(self.argv[1:])}>\n{self.out[-4000:]}"
+        lines = self.out.splitlines()
+        # What failed, then the recap: the parts of the run that explain a failing assertion.
+        failed = [i for i, line in enumerate(lines) if line.startswith(("fatal:", "failed:", "[ERROR]"))]
+        shown = [line for i in failed[:4] for line in lines[i : i + 25]]
+        return "\n".join([f"<rc={self.rc} {' '.join(self.argv[1:])}>", *shown, *lines[-8:]])
 
 
 def playbook(playbook_path: str, *args: str, inventory: Path = LAB_INVENTORY, timeout: int = 1200) -> Run:

@@ -44,7 +44,7 @@ def test_build_method_builds_the_image_on_the_host() -> None:
     )  # fmt: skip
     try:
         assert run.rc == 0, run
-        assert server(HOST, "docker", "run", "--rm", name, "ray", "--version").strip().endswith("2.60.0")
+        assert server(HOST, "docker", "run", "--rm", "--network", "host", name, "ray", "--version").strip().endswith("2.60.0")
         log(f"build method: built {name} on {HOST} in {run.seconds:.0f} s")
         again = playbook(
             "playbooks/image.yml", "--limit", HOST, "-e", "ray_image_method=build", "-e", f"ray_cluster_image={name}",

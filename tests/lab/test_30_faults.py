@@ -36,6 +36,7 @@ def test_worker_process_kill_restarts_the_container_and_it_rejoins() -> None:
 
 def test_server_reboot_brings_docker_ray_and_ufw_back() -> None:
     rules = server("lab-81", "ufw", "show", "added")
+    before = ray_containers("lab-81")
     started = time.monotonic()
     subprocess.run(["docker", "restart", lab_hosts()["lab-81"]], check=True, capture_output=True, timeout=180)
     deadline = time.monotonic() + 180
@@ -44,6 +45,15 @@ def test_server_reboot_brings_docker_ray_and_ufw_back() -> None:
         if state in ("running", "degraded"):
             break
         time.sleep(2)
+    # Docker brings the Ray containers back by their restart policy: new processes, same containers.
+    while time.monotonic() < deadline:
+        now = ray_containers("lab-81")
+        if set(now) == set(before) and all(now[n][0] != before[n][0] for n in now):
+            break
+        time.sleep(2)
+    else:
+        raise AssertionError(f"lab-81's Ray containers did not come back: {ray_containers('lab-81')}")
+    time.sleep(10)  # let the head notice the old nodes are gone before reading the cluster
     wait_whole(timeout=300)
     assert "Status: active" in server("lab-81", "ufw", "status")
     assert server("lab-81", "ufw", "show", "added") == rules
