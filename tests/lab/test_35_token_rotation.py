@@ -1,0 +1,43 @@
+"""Rotating the token (a variable change) recreates every Ray container with the new token."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.error
+import urllib.request
+
+from labkit import lab_hosts, log, playbook, ray_containers, server, wait_whole
+
+HEAD_URL = "http://172.28.84.84:8265/api/jobs/"
+
+
+def jobs_status(token: str) -> int:
+    request = urllib.request.Request(HEAD_URL, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the lab head, http)
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_token_rotation_rolls_the_cluster_to_the_new_token() -> None:
+    old = server("lab-84", "cat", "/etc/ray-cluster/auth_token").strip()
+    before = {host: ray_containers(host) for host in lab_hosts()}
+    new = secrets.token_hex(24)
+    run = playbook("site.yml", "--tags", "ray_head,ray_worker,verify", "-e", json.dumps({"ray_cluster_auth_token": new}))
+    try:
+        assert run.rc == 0, run
+        assert new not in run.out
+        for host in lab_hosts():
+            assert server(host, "cat", "/etc/ray-cluster/auth_token").strip() == new
+            after = ray_containers(host)
+            assert all(after[name][0] != before[host][name][0] for name in after), f"{host}: a container kept the old token"
+        assert jobs_status(new) == 200
+        assert jobs_status(old) == 403
+        log(f"token rotation: all 11 containers recreated, old token refused, cluster whole, in {run.seconds:.0f} s")
+    finally:
+        # Back to the lab's own token, so later tests and reruns see the cluster as converged.
+        restore = playbook("site.yml", "--tags", "ray_head,ray_worker", "-e", json.dumps({"ray_cluster_auth_token": old}))
+        assert restore.rc == 0, restore
+        wait_whole()
