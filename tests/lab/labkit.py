@@ -63,7 +63,8 @@ def playbook(playbook_path: str, *args: str, inventory: Path = LAB_INVENTORY, ti
     start = time.monotonic()
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     run = Run(argv, proc, time.monotonic() - start)
-    log(f"{' '.join(argv[3:])}: rc={run.rc} in {run.seconds:.1f} s, changed on {sorted(run.changed_hosts()) or 'no host'}")
+    shown = " ".join("-e <secret>" if "token" in a else a for a in argv[3:])
+    log(f"{shown}: rc={run.rc} in {run.seconds:.1f} s, changed on {sorted(run.changed_hosts()) or 'no host'}")
     return run
 
 
