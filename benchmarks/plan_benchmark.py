@@ -11,7 +11,7 @@ from the plan (``compose_content``, what the ``ray_compose_content`` filter runs
 renderings of the same plan and of an independently built plan.
 
     .venv/bin/python benchmarks/plan_benchmark.py [--hosts 1000] [--workers 32] [--runs 5]
-        [--allowed-sources 10.0.0.0/8]
+        [--allowed-sources 198.18.0.0/15]
 
 Without ``--allowed-sources`` the firewall sources are the default: the members' node addresses
 collapsed to the fewest networks that hold exactly them (``member_sources``).
@@ -34,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "collections"))
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan, compose_content
 
-FIRST_IP = ipaddress.ip_address("10.0.0.1")
+FIRST_IP = ipaddress.ip_address("198.18.0.1")
+# Token authentication is on by default: rendering needs a token fingerprint (never the token).
+FINGERPRINT = "ab" * 16
 KINDS = ("head", "workers")
 
 
@@ -61,7 +63,7 @@ def render_all(plan: dict[str, Any]) -> tuple[str, int, int]:
     size = files = 0
     for name in plan["hosts"]:
         for kind in KINDS:
-            content = compose_content(plan, name, kind).encode()
+            content = compose_content(plan, name, kind, FINGERPRINT).encode()
             digest.update(f"{name}/{kind}\0".encode() + content + b"\0")
             size += len(content)
             files += bool(content)
