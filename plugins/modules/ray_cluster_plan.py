@@ -25,13 +25,8 @@ description:
     role's argument specification.
 author:
   - WizardSofts platform team
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
+extends_documentation_fragment:
+  - wizardsofts.ray_cluster.read_only
 options:
   head_group:
     description: Inventory group holding the head host (exactly one host).

@@ -27,13 +27,8 @@ description:
     missing.
 author:
   - WizardSofts platform team
-attributes:
-  check_mode:
-    support: full
-    description: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
+extends_documentation_fragment:
+  - wizardsofts.ray_cluster.read_only
 options:
   container:
     description: Name of the head node's container on this host.
