@@ -93,6 +93,15 @@ BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str
     ),
     ("duplicate-node-ips", {"lab-81": {"ray_node_ip": "172.28.84.80"}}, None, ["lab-81", "ray_node_ip", "172.28.84.80"]),
     ("unknown-cluster-variable", {"group:ray_cluster": {"ray_cluster_gcs_prot": 6380}}, None, ["ray_cluster_gcs_prot"]),
+    # Role variables: site.yml checks every role's input before its first change.
+    ("unknown-image-method", {"lab-81": {"ray_image_method": "ftp"}}, None, ["lab-81", "ray_image_method", "ftp"]),
+    (
+        "negative-worker-wait",
+        {"lab-80": {"ray_worker_wait_timeout": -5}},
+        None,
+        ["lab-80", "ray_worker_wait_timeout", "-5"],
+    ),
+    ("docker-repo-without-url", {"lab-82": {"docker_engine_source": "docker_repo"}}, None, ["lab-82", "docker_engine_repo_url"]),
 ]
 
 
@@ -110,9 +119,10 @@ def test_bad_input_stops_before_any_change(
     failure = run.out[run.out.find("fatal:") :] if "fatal:" in run.out else run.out
     for word in words:
         assert word in failure, f"the failure does not name {word!r}:\n{failure[:3000]}"
-    # The play stops in the plan/preflight step: no task reported a change anywhere.
+    # The run stops in its first play (plan and every role's input checks): no task reported a
+    # change anywhere, and the converging play never started.
     assert not run.changed_hosts(), run
-    assert "TASK [wizardsofts.ray_cluster.ufw" not in run.out, run
+    assert "PLAY [Converge the Ray cluster]" not in run.out, run
 
 
 def test_bad_input_left_the_lab_as_it_was(lab_before: dict[str, Any]) -> None:

@@ -77,3 +77,15 @@ def test_rolling_restart_keeps_the_head_and_restarts_every_worker() -> None:
                 assert started[0] != before[host][name][0], f"{host}/{name} was not restarted"
     log(f"rolling restart of {sum(len(c) for c in after.values()) - 1} workers on 4 servers: {run.seconds:.0f} s")
     wait_whole()
+
+
+def test_head_restart_and_every_worker_rejoins() -> None:
+    before = all_containers()
+    run = playbook("playbooks/restart.yml", "-e", "ray_restart_workers=false", "-e", "ray_restart_head=true")
+    assert run.rc == 0, run
+    after = all_containers()
+    assert after["lab-84"]["ray-head"][0] != before["lab-84"]["ray-head"][0], "the head was not restarted"
+    # The playbook waited until every planned node was alive again on the new head.
+    status = wait_whole()
+    assert "11 of 11 nodes alive" in status.out, status
+    log(f"head restart, the cluster whole again (11/11) after {run.seconds:.0f} s")

@@ -36,12 +36,23 @@ def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
     log(f"moved all 11 nodes back to Ray 2.60.0 in {run.seconds:.0f} s")
 
 
-def test_teardown_removes_the_cluster_and_its_rules() -> None:
-    run = playbook("playbooks/teardown.yml", "-e", "ray_teardown_remove_firewall_rules=true")
+def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
+    image = "wizardsofts/ray:2.60.0-py311"
+    run = playbook(
+        "playbooks/teardown.yml", "-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true"
+    )
     assert run.rc == 0, run
     for host in lab_hosts():
         assert ray_containers(host) == {}, f"{host} still runs Ray containers"
         rules = server(host, "ufw", "show", "added")
         managed = [line for line in rules.splitlines() if "ray_cluster" in line]
         assert managed and all("ray_cluster ssh" in line for line in managed), rules
-    log(f"teardown: no Ray container left, only the SSH rule, in {run.seconds:.0f} s")
+        assert server(host, "docker", "image", "inspect", image, check=False) in ("", "[]\n"), f"{host} still has {image}"
+        assert server(host, "ls", "/opt/ray-cluster", check=False).split() == [], f"{host} still has compose projects"
+        assert server(host, "systemctl", "is-active", "docker", "ufw").split() == ["active", "active"]
+    log(f"teardown: no Ray container, image or compose project left, only the SSH rule, in {run.seconds:.0f} s")
+    again = playbook(
+        "playbooks/teardown.yml", "-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true"
+    )
+    assert again.rc == 0, again
+    assert again.recap and not again.changed_hosts(), again
