@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,
+    parse_ufw_status,
     ufw_rule_diff,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
@@ -44,6 +45,11 @@ def ray_ufw_rule_diff(
         raise AnsibleFilterError(f"ray_ufw_rule_diff: {exc}") from None
 
 
+def ray_ufw_status(status_verbose: str) -> dict[str, Any]:
+    """``ufw status verbose`` text -> ``{active, logging, incoming, outgoing, routed}``."""
+    return parse_ufw_status(str(status_verbose or ""))
+
+
 def ray_compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> str:
     """Render a host's ``head`` or ``workers`` compose project from the plan (empty: no services)."""
     try:
@@ -72,6 +78,7 @@ class FilterModule:
         return {
             "ray_size_to_bytes": ray_size_to_bytes,
             "ray_ufw_rule_diff": ray_ufw_rule_diff,
+            "ray_ufw_status": ray_ufw_status,
             "ray_compose_content": ray_compose_content,
             "ray_container_mismatches": ray_container_mismatches,
             "ray_smoke_spread": ray_smoke_spread,

@@ -124,10 +124,26 @@ def ufw_rule_diff(
     return {"add": add, "delete": delete}
 
 
-_DEFAULT_RE = re.compile(r"^Default:\s*(\w+)\s*\(incoming\)", re.MULTILINE)
+_STATUS_RE = re.compile(r"^Status:\s*(\w+)", re.MULTILINE)
+_LOGGING_RE = re.compile(r"^Logging:\s*(?:on\s*\((\w+)\)|(off))", re.MULTILINE)
+_DEFAULTS_RE = re.compile(r"(\w+)\s*\((incoming|outgoing|routed)\)")
 
 
-def ufw_default_incoming(status_verbose: str) -> str | None:
-    """The default incoming policy from ``ufw status verbose`` (``deny``, ``allow``...)."""
-    match = _DEFAULT_RE.search(status_verbose)
-    return match.group(1) if match else None
+def parse_ufw_status(status_verbose: str) -> dict[str, Any]:
+    """UFW's state from ``ufw status verbose``: ``active`` (bool), ``logging`` (``off``,
+    ``low``...) and the default policies ``incoming``, ``outgoing``, ``routed``. What the text
+    does not say (an inactive UFW prints only its status) is ``None``, so a caller changes it."""
+    status = _STATUS_RE.search(status_verbose)
+    logging = _LOGGING_RE.search(status_verbose)
+    state: dict[str, Any] = {
+        "active": bool(status and status.group(1) == "active"),
+        "logging": (logging.group(1) or logging.group(2)) if logging else None,
+        "incoming": None,
+        "outgoing": None,
+        "routed": None,
+    }
+    for line in status_verbose.splitlines():
+        if line.startswith("Default:"):
+            for policy, direction in _DEFAULTS_RE.findall(line):
+                state[direction] = policy
+    return state

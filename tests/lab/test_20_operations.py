@@ -13,6 +13,22 @@ def all_containers() -> dict[str, dict[str, tuple[str, int]]]:
     return {host: ray_containers(host) for host in lab_hosts()}
 
 
+def test_firewall_drift_on_one_server_is_repaired_by_a_tagged_rerun() -> None:
+    wanted = server("lab-81", "ufw", "status", "verbose")
+    rules = server("lab-81", "ufw", "show", "added")
+    # By hand on the server: logging off, incoming allowed by default, UFW disabled.
+    server("lab-81", "sh", "-c", "ufw logging off && ufw default allow incoming && ufw --force disable")
+    assert server("lab-81", "ufw", "status", "verbose").startswith("Status: inactive")
+    run = playbook("site.yml", "--tags", "ufw", "--limit", "lab-81")
+    assert run.rc == 0, run
+    assert run.changed_hosts() == {"lab-81"}, run
+    assert server("lab-81", "ufw", "status", "verbose") == wanted
+    assert server("lab-81", "ufw", "show", "added") == rules
+    again = playbook("site.yml", "--tags", "ufw", "--limit", "lab-81")
+    assert again.rc == 0 and not again.changed_hosts(), again
+    log(f"UFW drift on lab-81 (disabled, logging off, default allow) repaired in {run.seconds:.0f} s")
+
+
 def test_resize_one_worker_with_a_tag_limited_rerun(tmp_path: Path) -> None:
     before = all_containers()
     # Only lab-81's second worker gets a smaller memory limit.

@@ -17,6 +17,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_cluster impo
     ray_compose_content,
     ray_size_to_bytes,
     ray_ufw_rule_diff,
+    ray_ufw_status,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import MANAGED_HEADER, build_plan
 
@@ -33,6 +34,24 @@ def test_filters_are_registered() -> None:
     assert filters["ray_size_to_bytes"] is ray_size_to_bytes
     assert filters["ray_ufw_rule_diff"] is ray_ufw_rule_diff
     assert filters["ray_compose_content"] is ray_compose_content
+    assert filters["ray_ufw_status"] is ray_ufw_status
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), deny (routed)\n",
+            {"active": True, "logging": "low", "incoming": "deny", "outgoing": "allow", "routed": "deny"},
+        ),
+        ("Status: inactive\n", {"active": False, "logging": None, "incoming": None, "outgoing": None, "routed": None}),
+        # Check mode on a fresh host: UFW is not installed, the command printed nothing.
+        (None, {"active": False, "logging": None, "incoming": None, "outgoing": None, "routed": None}),
+    ],
+    ids=["active", "inactive", "not-installed"],
+)
+def test_ray_ufw_status(text: str | None, expected: dict[str, Any]) -> None:
+    assert ray_ufw_status(text) == expected
 
 
 SIZES = [("6G", 6442450944), ("512m", 536870912), ("1.5GiB", 1610612736), ("2gb", 2147483648), (2000000000, 2000000000)]

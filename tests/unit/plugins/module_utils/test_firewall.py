@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,
-    ufw_default_incoming,
+    parse_ufw_status,
     ufw_rule_diff,
 )
 
@@ -288,27 +288,57 @@ def test_ufw_rule_diff_outbound_rule_does_not_satisfy_inbound() -> None:
     assert diff["add"] == [SSH]
 
 
-# --------------------------------------------------------------------------- ufw_default_incoming
+# --------------------------------------------------------------------------- parse_ufw_status
 
 STATUS_VERBOSE = """Status: active
-Logging: on (low)
+Logging: on ({logging})
 Default: {policy} (incoming), allow (outgoing), disabled (routed)
 New profiles: skip
 
 To                         Action      From
 --                         ------      ----
-22/tcp                     ALLOW IN    Anywhere
+22/tcp                     ALLOW IN    Anywhere                   # ray_cluster ssh
 """
 
-DEFAULTS = [
-    ("deny", STATUS_VERBOSE.format(policy="deny"), "deny"),
-    ("allow", STATUS_VERBOSE.format(policy="allow"), "allow"),
-    ("reject", STATUS_VERBOSE.format(policy="reject"), "reject"),
-    ("inactive", "Status: inactive\n", None),
-    ("empty", "", None),
+STATES = [
+    (
+        "deny-low",
+        STATUS_VERBOSE.format(policy="deny", logging="low"),
+        {"active": True, "logging": "low", "incoming": "deny", "outgoing": "allow", "routed": "disabled"},
+    ),
+    (
+        "allow-high",
+        STATUS_VERBOSE.format(policy="allow", logging="high"),
+        {"active": True, "logging": "high", "incoming": "allow", "outgoing": "allow", "routed": "disabled"},
+    ),
+    (
+        "reject-full",
+        STATUS_VERBOSE.format(policy="reject", logging="full"),
+        {"active": True, "logging": "full", "incoming": "reject", "outgoing": "allow", "routed": "disabled"},
+    ),
+    (
+        # Read off a lab server (Debian 13, ufw 0.36.2) after `ufw logging off`.
+        "logging-off-routed-deny",
+        "Status: active\nLogging: off\nDefault: deny (incoming), allow (outgoing), deny (routed)\nNew profiles: skip\n",
+        {"active": True, "logging": "off", "incoming": "deny", "outgoing": "allow", "routed": "deny"},
+    ),
+    (
+        "inactive",
+        "Status: inactive\n",
+        {"active": False, "logging": None, "incoming": None, "outgoing": None, "routed": None},
+    ),
+    ("empty", "", {"active": False, "logging": None, "incoming": None, "outgoing": None, "routed": None}),
+    (
+        # A rule comment that looks like a Default line must not be read as one.
+        "rule-comment-lookalike",
+        STATUS_VERBOSE.format(policy="deny", logging="low").replace(
+            "# ray_cluster ssh", "# allow (incoming) note"
+        ),
+        {"active": True, "logging": "low", "incoming": "deny", "outgoing": "allow", "routed": "disabled"},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in DEFAULTS], ids=[c[0] for c in DEFAULTS])
-def test_ufw_default_incoming(text: str, expected: str | None) -> None:
-    assert ufw_default_incoming(text) == expected
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in STATES], ids=[c[0] for c in STATES])
+def test_parse_ufw_status(text: str, expected: dict[str, object]) -> None:
+    assert parse_ufw_status(text) == expected
