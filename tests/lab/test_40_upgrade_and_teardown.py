@@ -49,7 +49,9 @@ def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
         assert managed and all("ray_cluster ssh" in line for line in managed), rules
         assert server(host, "docker", "image", "inspect", image, check=False) in ("", "[]\n"), f"{host} still has {image}"
         assert server(host, "ls", "/opt/ray-cluster", check=False).split() == [], f"{host} still has compose projects"
-        assert server(host, "systemctl", "is-active", "docker", "ufw").split() == ["active", "active"]
+        # Docker and UFW themselves stay.
+        assert server(host, "systemctl", "is-active", "docker").strip() == "active"
+        assert server(host, "ufw", "status").startswith("Status: active")
     log(f"teardown: no Ray container, image or compose project left, only the SSH rule, in {run.seconds:.0f} s")
     again = playbook(
         "playbooks/teardown.yml", "-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true"
