@@ -48,7 +48,9 @@ def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
         managed = [line for line in rules.splitlines() if "ray_cluster" in line]
         assert managed and all("ray_cluster ssh" in line for line in managed), rules
         assert server(host, "docker", "image", "inspect", image, check=False) in ("", "[]\n"), f"{host} still has {image}"
-        assert server(host, "ls", "/opt/ray-cluster", check=False).split() == [], f"{host} still has compose projects"
+        # No compose project, no image build context (the build method's test used lab-82).
+        assert server(host, "ls", "/opt/ray-cluster", check=False).split() == [], f"{host} still has files there"
+        assert server(host, "ls", "/var/cache/ray-cluster", check=False).split() == [], f"{host} kept the image archive"
         # Docker and UFW themselves stay.
         assert server(host, "systemctl", "is-active", "docker").strip() == "active"
         assert server(host, "ufw", "status").startswith("Status: active")
