@@ -38,9 +38,8 @@ def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
 
 def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
     image = "wizardsofts/ray:2.60.0-py311"
-    run = playbook(
-        "playbooks/teardown.yml", "-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true"
-    )
+    options = ("-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true")
+    run = playbook("playbooks/teardown.yml", *options)
     assert run.rc == 0, run
     for host in lab_hosts():
         assert ray_containers(host) == {}, f"{host} still runs Ray containers"
@@ -55,8 +54,6 @@ def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
         assert server(host, "systemctl", "is-active", "docker").strip() == "active"
         assert server(host, "ufw", "status").startswith("Status: active")
     log(f"teardown: no Ray container, image or compose project left, only the SSH rule, in {run.seconds:.0f} s")
-    again = playbook(
-        "playbooks/teardown.yml", "-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true"
-    )
+    again = playbook("playbooks/teardown.yml", *options)
     assert again.rc == 0, again
     assert again.recap and not again.changed_hosts(), again
