@@ -19,6 +19,7 @@ fi
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)   # the lab is reached over SSH
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]} (apt-get update once)"
   export DEBIAN_FRONTEND=noninteractive
@@ -36,9 +37,11 @@ fi
 if command -v pgrep >/dev/null 2>&1 && pgrep -x dockerd >/dev/null 2>&1; then
   log "dockerd process exists but does not answer yet; waiting for it"
 else
-  log "starting dockerd in the background (log: ${DOCKERD_LOG})"
-  nohup dockerd >>"${DOCKERD_LOG}" 2>&1 </dev/null &
-  disown || true
+  # In its own session (setsid): the engine must outlive the shell and process group that started
+  # it (a plain background job dies with its group). live-restore is left to the lab servers'
+  # restart policies: when this engine restarts, they and the Ray nodes inside come back by themselves.
+  log "starting dockerd in its own session (log: ${DOCKERD_LOG})"
+  setsid --fork dockerd >>"${DOCKERD_LOG}" 2>&1 </dev/null
 fi
 
 for ((i = 1; i <= DOCKER_WAIT_S; i++)); do

@@ -32,7 +32,34 @@ export DOCKER_BUILDKIT=0   # legacy builder: works without the buildx plugin
 
 log() { printf '[images] %s\n' "$*"; }
 now() { date +%s; }
-have_image() { [ "${FORCE}" != 1 ] && docker image inspect "$1" >/dev/null 2>&1; }
+INPUTS_LABEL="com.wizardsofts.ray_cluster.lab.inputs"
+# An image is reused only when its tag exists *and* carries the hash of the inputs it was built
+# from (label ${INPUTS_LABEL}): a changed Dockerfile, package list or version rebuilds it.
+# have_image <tag> <inputs-hash>
+have_image() {
+  [ "${FORCE}" != 1 ] || return 1
+  local seen
+  seen="$(docker image inspect -f "{{ index .Config.Labels \"${INPUTS_LABEL}\" }}" "$1" 2>/dev/null)" || return 1
+  if [ "${seen}" != "$2" ]; then
+    log "${1}: present but built from other inputs (${seen:-no hash} != $2): rebuilding"
+    return 1
+  fi
+}
+# inputs_hash <strings or files...>: a short hash of everything that decides an image's content.
+inputs_hash() {
+  local item
+  for item in "$@"; do
+    if [ -f "${item}" ]; then cat "${item}"; else printf '%s\n' "${item}"; fi
+  done | sha256sum | cut -c1-16
+}
+# Unmount whatever is mounted below a directory (debootstrap can leave /proc, /sys, /dev/pts
+# mounted in its target when it is interrupted or disturbed).
+unmount_below() {
+  local mnt
+  awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r mnt; do
+    log "unmounting ${mnt}"; umount -l "${mnt}" || true
+  done
+}
 
 if [ "$(id -u)" -ne 0 ]; then log "must run as root (debootstrap)" >&2; exit 1; fi
 
@@ -71,19 +98,23 @@ DEBIAN_SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR%/}"
 # ---- debootstrap a minbase rootfs and import it -----------------------------------------------
 # $1 suite, $2 image tag, $3 comma-separated --include list (may be empty), $4 CMD (JSON)
 rootfs_image() {
-  local suite="$1" tag="$2" include="$3" cmd="$4"
-  if have_image "${tag}"; then log "skip ${tag}: present"; return 0; fi
-  local dir="${CACHE}/rootfs-${suite}${include:+-extra}" t0
+  local suite="$1" tag="$2" include="$3" cmd="$4" hash
+  hash="$(inputs_hash rootfs-v2 "${suite}" "${include}" "${cmd}" "${DEBIAN_MIRROR}" "${DEBIAN_SECURITY_MIRROR}")"
+  if have_image "${tag}" "${hash}"; then log "skip ${tag}: present (inputs ${hash})"; return 0; fi
+  local dir="${CACHE}/rootfs-${suite}${include:+-extra}" t0 id rc
   t0=$(now)
   mkdir -p "${CACHE}/debs-${suite}"
-  if [ ! -f "${dir}/.lab-complete" ] || [ "${FORCE}" = 1 ]; then
+  unmount_below "${dir}"
+  if [ "$(cat "${dir}/.lab-complete" 2>/dev/null)" != "${hash}" ] || [ "${FORCE}" = 1 ]; then
     rm -rf "${dir}"
     log "debootstrap --variant=minbase ${suite} from ${DEBIAN_MIRROR} (${include:-no extras})"
     debootstrap --variant=minbase ${include:+--include="${include}"} \
       --cache-dir="${CACHE}/debs-${suite}" "${suite}" "${dir}" "${DEBIAN_MIRROR}" \
       >"${CACHE}/debootstrap-${suite}.log" 2>&1 || {
         log "debootstrap failed; tail of ${CACHE}/debootstrap-${suite}.log:" >&2
+        unmount_below "${dir}"
         tail -n 20 "${CACHE}/debootstrap-${suite}.log" >&2; exit 1; }
+    unmount_below "${dir}"
     # apt sources of the image: the same mirror, plus updates and security when the host has them
     rm -f "${dir}/etc/apt/sources.list"
     {
@@ -97,16 +128,28 @@ rootfs_image() {
     chroot "${dir}" apt-get clean
     rm -rf "${dir}/var/lib/apt/lists/"* "${dir}/var/log/"*.log "${dir}/var/cache/debconf/"*-old
     : >"${dir}/etc/machine-id"   # each container gets its own id at boot
-    touch "${dir}/.lab-complete"
+    echo "${hash}" >"${dir}/.lab-complete"
   else
     log "reusing cached rootfs ${dir}"
   fi
   log "importing ${dir} as ${tag}"
-  tar --numeric-owner --exclude=./.lab-complete -C "${dir}" -c . |
-    docker import --change "CMD ${cmd}" --change 'ENV LANG=C.UTF-8' - "${tag}" >/dev/null
+  # One file system only (never a live /proc or /sys left mounted inside), into an untagged
+  # image: the tag is set only when both tar and the import succeeded.
+  rc=0
+  id="$(tar --numeric-owner --one-file-system --exclude=./.lab-complete --exclude=./proc/* \
+          --exclude=./sys/* --exclude=./dev/pts/* -C "${dir}" -c . |
+        docker import --change "CMD ${cmd}" --change 'ENV LANG=C.UTF-8' \
+          --change "LABEL ${INPUTS_LABEL}=${hash}" -)" || rc=$?
+  if [ "${rc}" -ne 0 ] || [ -z "${id}" ]; then
+    [ -n "${id}" ] && docker rmi "${id}" >/dev/null 2>&1
+    log "import of ${dir} failed (rc=${rc}): ${tag} not tagged" >&2; exit 1
+  fi
+  docker tag "${id}" "${tag}"
   log "built ${tag} in $(($(now) - t0))s ($(image_size "${tag}"))"
 }
 
+# The inputs hash an image was built from (its base's hash is an input of the image above it).
+image_hash() { docker image inspect -f "{{ index .Config.Labels \"${INPUTS_LABEL}\" }}" "$1" 2>/dev/null || echo missing; }
 image_size() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1000000 }'; }
 
 T_ALL=$(now)
@@ -114,12 +157,14 @@ log "mirror: ${DEBIAN_MIRROR} security: ${DEBIAN_SECURITY_MIRROR:-none}"
 
 # 1. server image
 rootfs_image "${SERVER_SUITE}" "${SERVER_ROOTFS_IMAGE}" "" '["/bin/bash"]'
-if have_image "${SERVER_IMAGE}"; then
-  log "skip ${SERVER_IMAGE}: present"
+server_hash="$(inputs_hash "$(image_hash "${SERVER_ROOTFS_IMAGE}")" "${HERE}/server/Dockerfile")"
+if have_image "${SERVER_IMAGE}" "${server_hash}"; then
+  log "skip ${SERVER_IMAGE}: present (inputs ${server_hash})"
 else
   t0=$(now)
   log "building ${SERVER_IMAGE} (lab/server/Dockerfile)"
   docker build --build-arg BASE_IMAGE="${SERVER_ROOTFS_IMAGE}" -t "${SERVER_IMAGE}" \
+    --label "${INPUTS_LABEL}=${server_hash}" \
     -f "${HERE}/server/Dockerfile" "${HERE}/server" >"${CACHE}/server-build.log" 2>&1 || {
       log "build of ${SERVER_IMAGE} failed; tail of ${CACHE}/server-build.log:" >&2
       tail -n 30 "${CACHE}/server-build.log" >&2; exit 1; }
@@ -131,23 +176,29 @@ rootfs_image "${PYTHON_SUITE}" "${PYTHON_IMAGE}" "python3,python3-venv,python3-p
 
 # 3. Ray image
 # --- registry: Debian's docker-registry on the minbase rootfs ---------------------------------
-if have_image "${REGISTRY_IMAGE}"; then
-  log "skip ${REGISTRY_IMAGE}: present"
-else
-  t0=$(now)
+registry_dockerfile() {
   printf '%s\n' \
     "FROM ${SERVER_ROOTFS_IMAGE}" \
     "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends docker-registry && rm -rf /var/lib/apt/lists/*" \
     "RUN printf 'version: 0.1\\nstorage:\\n  filesystem:\\n    rootdirectory: /var/lib/docker-registry\\nhttp:\\n  addr: :5000\\n' > /etc/docker/registry/config.yml" \
     "EXPOSE 5000" \
-    'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]' |
-    docker build -t "${REGISTRY_IMAGE}" - >"${CACHE}/registry-build.log" 2>&1 ||
+    'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]'
+}
+registry_hash="$(inputs_hash "$(image_hash "${SERVER_ROOTFS_IMAGE}")" "$(registry_dockerfile)")"
+if have_image "${REGISTRY_IMAGE}" "${registry_hash}"; then
+  log "skip ${REGISTRY_IMAGE}: present (inputs ${registry_hash})"
+else
+  t0=$(now)
+  registry_dockerfile |
+    docker build --label "${INPUTS_LABEL}=${registry_hash}" -t "${REGISTRY_IMAGE}" - >"${CACHE}/registry-build.log" 2>&1 ||
     { log "build of ${REGISTRY_IMAGE} failed:"; tail -n 20 "${CACHE}/registry-build.log" >&2; exit 1; }
   log "built ${REGISTRY_IMAGE} in $(($(now) - t0))s ($(image_size "${REGISTRY_IMAGE}"))"
 fi
 
-if have_image "${RAY_IMAGE}"; then
-  log "skip ${RAY_IMAGE}: present"
+ray_hash="$(inputs_hash "$(image_hash "${PYTHON_IMAGE}")" "${ROOT}/roles/ray_image/files/Dockerfile" \
+  "${RAY_VERSION}" "${RAY_EXTRA_PACKAGES}" "${ROOT}/constraints.txt")"
+if have_image "${RAY_IMAGE}" "${ray_hash}"; then
+  log "skip ${RAY_IMAGE}: present (inputs ${ray_hash})"
 else
   t0=$(now)
   ctx="${CACHE}/ray-build-context"
@@ -166,6 +217,7 @@ else
   [ -f "${ROOT}/constraints.txt" ] && grep -v '^ray==' "${ROOT}/constraints.txt" >"${ctx}/constraints.txt"
   log "building ${RAY_IMAGE} (ray ${RAY_VERSION} on ${PYTHON_IMAGE}; index: ${pip_index:-pip default})"
   docker build --build-arg BASE_IMAGE="${PYTHON_IMAGE}" --build-arg RAY_VERSION="${RAY_VERSION}" \
+    --label "${INPUTS_LABEL}=${ray_hash}" \
     --build-arg PIP_INDEX_URL="${pip_index}" --build-arg EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES}" \
     -t "${RAY_IMAGE}" "${ctx}" >"${CACHE}/ray-build-${RAY_VERSION}.log" 2>&1 &
   pid=$!

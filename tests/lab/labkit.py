@@ -72,7 +72,7 @@ def lab_hosts() -> dict[str, str]:
     """Inventory name -> lab container name."""
     data = yaml.safe_load((LAB_INVENTORY / "hosts.yml").read_text())
     hosts = data["ray_cluster"]["children"]["ray_workers"]["hosts"]
-    return {name: values["ansible_host"] for name, values in hosts.items()}
+    return {name: values["lab_container"] for name, values in hosts.items()}
 
 
 def server(host: str, *argv: str, check: bool = True) -> str:
@@ -104,10 +104,15 @@ def snapshot() -> dict[str, Any]:
     return state
 
 
+# A value for inventory_with: remove the variable from the host's host_vars.
+UNSET = object()
+
+
 def inventory_with(tmp_path: Path, changes: dict[str, dict[str, Any]], groups: dict[str, list[str]] | None = None) -> Path:
-    """A copy of the lab inventory with variables changed (host -> {var: value}; the key
-    ``group:<name>`` changes group variables) and, optionally, other members for ray_head or
-    ray_workers (group -> host list)."""
+    """A copy of the lab inventory with variables changed (host -> {var: value}, ``UNSET``
+    removes one; the key ``group:<name>`` changes group variables) and, optionally, other members
+    for ray_head or ray_workers (group -> host list; ``ray_cluster`` -> hosts that are direct
+    members of the parent group only)."""
     target = tmp_path / "inventory"
     if target.exists():
         shutil.rmtree(target)
@@ -118,7 +123,10 @@ def inventory_with(tmp_path: Path, changes: dict[str, dict[str, Any]], groups: d
         children = data["ray_cluster"]["children"]
         connection = {**children["ray_workers"]["hosts"]}
         for group, members in groups.items():
-            children[group] = {"hosts": {h: connection.get(h) for h in members}}
+            if group == "ray_cluster":
+                data["ray_cluster"]["hosts"] = {h: connection.get(h) for h in members}
+            else:
+                children[group] = {"hosts": {h: connection.get(h) for h in members}}
         # Hosts must stay in the inventory for their connection settings even when in no group.
         data["all"] = {"hosts": {h: v for h, v in connection.items()}}
         hosts_file.write_text("---\n" + yaml.safe_dump(data, sort_keys=False))
@@ -131,6 +139,7 @@ def inventory_with(tmp_path: Path, changes: dict[str, dict[str, Any]], groups: d
         path = target / "host_vars" / f"{host}.yml"
         current = yaml.safe_load(path.read_text()) if path.exists() else {}
         current = {**(current or {}), **variables}
+        current = {key: value for key, value in current.items() if value is not UNSET}
         path.write_text("---\n" + yaml.safe_dump(current, sort_keys=False))
     return target
 

@@ -17,6 +17,8 @@ from labkit import inventory_with, log, playbook
 # Debian 12 minbase with python3 (lab/images.sh builds it as the Ray image's base).
 BOOKWORM_IMAGE = "wizardsofts-lab/python:3.11-bookworm"
 CONTAINER = "ray-lab-bookworm"
+# A bare Debian 12 system (no sshd, no sudo): reached through the Docker API as root.
+BOOKWORM_CONNECTION = {"lab_container": CONTAINER, "lab_connection": "community.docker.docker", "ansible_become": False}
 
 
 def docker(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -44,7 +46,7 @@ def installed(container: str, package: str) -> bool:
 
 
 def test_debian12_is_refused_before_any_change(bookworm_server: str, tmp_path: Path) -> None:
-    inventory = inventory_with(tmp_path, {"lab-82": {"ansible_host": bookworm_server}})
+    inventory = inventory_with(tmp_path, {"lab-82": BOOKWORM_CONNECTION})
     run = playbook("site.yml", "--limit", "lab-82", inventory=inventory)
     assert run.rc != 0, run
     failure = run.out[run.out.find("fatal:") :]
@@ -59,7 +61,7 @@ def test_debian12_is_refused_before_any_change(bookworm_server: str, tmp_path: P
 
 
 def test_debian12_repo_option_needs_the_repository_urls(bookworm_server: str, tmp_path: Path) -> None:
-    inventory = inventory_with(tmp_path, {"lab-82": {"ansible_host": bookworm_server, "docker_engine_compose_v1": "repo"}})
+    inventory = inventory_with(tmp_path, {"lab-82": {**BOOKWORM_CONNECTION, "docker_engine_compose_v1": "repo"}})
     run = playbook("site.yml", "--limit", "lab-82", inventory=inventory)
     assert run.rc != 0, run
     failure = run.out[run.out.find("fatal:") :]
