@@ -8,6 +8,12 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes import (
+    change_summary,
+    deployed_from,
+    plan_changes,
+    removal_refusal,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,
     parse_ufw_status,
@@ -73,6 +79,30 @@ def ray_cluster_summary(cluster: dict[str, Any], plan: dict[str, Any]) -> list[s
     return summary_lines(cluster, plan)
 
 
+def ray_cluster_changes(
+    plan: dict[str, Any], deployed: Any, hosts: list[str] | None = None, key: str = "__cluster_plan_deployed"
+) -> dict[str, Any]:
+    """The plan against the compose files the hosts run -> ``{hosts, refusal, summary}``.
+
+    ``deployed`` maps hosts to what was read: ``hostvars`` (each host's ``key`` holds the
+    ray_cluster_deployed result), registered results, or ``{path: text}`` mappings. ``hosts``
+    names the hosts read (default: every key of ``deployed``); one whose result is missing,
+    skipped or failed counts as not read.
+    """
+    names = list(deployed) if hosts is None else list(hosts)
+    by_host: dict[str, dict[str, str | None]] = {}
+    for host in names:
+        files = deployed_from(deployed[host], key) if host in deployed else None
+        if files is not None:
+            by_host[host] = files
+    try:
+        changes = plan_changes(plan, by_host)
+        refusal = removal_refusal(plan, changes, list(by_host))
+    except (ValueError, KeyError) as exc:
+        raise AnsibleFilterError(f"ray_cluster_changes: {exc}") from None
+    return {"hosts": changes, "refusal": refusal, "summary": change_summary(changes)}
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -83,4 +113,5 @@ class FilterModule:
             "ray_container_mismatches": ray_container_mismatches,
             "ray_smoke_spread": ray_smoke_spread,
             "ray_cluster_summary": ray_cluster_summary,
+            "ray_cluster_changes": ray_cluster_changes,
         }

@@ -13,7 +13,22 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Collection
 from typing import Any
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
+    SOURCE_MIN_PREFIX_DEFAULT,
+    PlanError,
+    capacity_variable,
+    check_cluster_members,
+    check_node_memory,
+    check_sources,
+    check_variable_names,
+    check_worker_count_set,
+    format_size,
+    known_variables,
+    plain,
+)
 
 MIB = 1024 * 1024
 # Ray refuses an object store below this (ray_constants.OBJECT_STORE_MINIMUM_MEMORY_BYTES).
@@ -44,6 +59,8 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_image": "",
     "ray_cluster_allowed_sources": [],
     "ray_cluster_admin_sources": [],
+    # The widest network ray_cluster_allowed_sources and ray_cluster_admin_sources may list.
+    "ray_cluster_source_min_prefix": dict(SOURCE_MIN_PREFIX_DEFAULT),
     "ray_cluster_ssh_port": 22,
     "ray_cluster_ssh_sources": ["any"],
     "ray_cluster_gcs_port": 6379,
@@ -64,6 +81,8 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_log_max_files": 3,
     "ray_cluster_allow_oversubscription": False,
     "ray_cluster_stagger_worker_start": False,
+    "ray_cluster_confirm_removal": False,
+    "ray_cluster_removal_max_share": 0.25,
 }
 HOST_DEFAULTS: dict[str, Any] = {
     "ray_node_ip": None,
@@ -119,17 +138,6 @@ _PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 
 
-class PlanError(ValueError):
-    """An inventory value the plan cannot accept."""
-
-    def __init__(self, host: str | None, variable: str, value: Any, problem: str) -> None:
-        where = f"host {host}: " if host else ""
-        super().__init__(f"{where}{variable}: {problem} (got {value!r})")
-        self.host = host
-        self.variable = variable
-        self.value = value
-
-
 # --------------------------------------------------------------------------- sizes and numbers
 
 
@@ -150,14 +158,6 @@ def parse_size(value: Any, host: str | None = None, variable: str = "size") -> i
         raise PlanError(host, variable, value, "cannot parse it as a size (examples: 6G, 512m, 1.5GiB, 2000000000)")
     number, unit = float(match.group(1)), (match.group(2) or "").lower()
     return int(number * _SIZE_UNITS[unit])
-
-
-def format_size(num_bytes: int) -> str:
-    """Human form of a byte count, as ``ray status`` prints it (``1.50GiB``)."""
-    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", MIB), ("KiB", 1024)):
-        if num_bytes >= factor:
-            return f"{num_bytes / factor:.2f}{unit}"
-    return f"{num_bytes}B"
 
 
 def _int(value: Any, host: str | None, variable: str, minimum: int | None = None) -> int:
@@ -225,19 +225,19 @@ def _ip(value: Any, host: str, variable: str) -> str:
 # --------------------------------------------------------------------------- cluster settings
 
 
-def cluster_settings(hosts: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Read cluster-wide variables; they must be the same on every host."""
+def cluster_settings(hosts: dict[str, dict[str, Any]], known: Collection[str] | None = None) -> dict[str, Any]:
+    """Read cluster-wide variables; they must be the same on every host.
+
+    Every host variable with one of the collection's prefixes must be in ``known`` (default: the
+    planner's own inputs, the collection's facts and the playbooks' extra vars).
+    """
+    check_variable_names(hosts, known_variables(PLANNER_VARIABLES) if known is None else known)
     settings: dict[str, Any] = {}
-    for name in sorted(hosts):
-        unknown = sorted(key for key in hosts[name] if key.startswith("ray_cluster_") and key not in CLUSTER_DEFAULTS)
-        if unknown:
-            # The value is not shown: a misplaced secret must not end up in an error message.
-            raise PlanError(name, unknown[0], "<not shown>", "unknown cluster variable (typo?)")
     for key, default in CLUSTER_DEFAULTS.items():
         seen = {name: hosts[name].get(key, default) for name in sorted(hosts)}
         values = list(seen.values())
         if any(v != values[0] for v in values):
-            shown = ", ".join(f"{n}={v!r}" for n, v in seen.items())
+            shown = ", ".join(f"{n}={plain(v)!r}" for n, v in seen.items())
             raise PlanError(None, key, shown, "must be the same on every cluster host")
         settings[key] = values[0] if values else default
     return _validate_settings(settings)
@@ -270,6 +270,7 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
             "ray_cluster_allowed_sources" if "any" in s["ray_cluster_allowed_sources"] else "ray_cluster_admin_sources"
         )
         raise PlanError(None, key, s[key], "'any' would open Ray's ports to everyone; list networks instead")
+    check_sources(s)
     for key in (*FIXED_PORT_VARIABLES, "ray_cluster_port_base"):
         s[key] = _port(s[key], None, key)
     s["ray_cluster_worker_ports_per_node"] = _int(
@@ -336,6 +337,22 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
             s["ray_cluster_allow_oversubscription"],
             "expected true or false",
         )
+    # Mostly given on the command line, where -e ray_cluster_confirm_removal=true is a string.
+    confirm = s["ray_cluster_confirm_removal"]
+    if isinstance(confirm, str) and confirm.strip().lower() in ("true", "yes", "false", "no"):
+        confirm = confirm.strip().lower() in ("true", "yes")
+    if not isinstance(confirm, bool):
+        raise PlanError(None, "ray_cluster_confirm_removal", confirm, "expected true or false")
+    s["ray_cluster_confirm_removal"] = confirm
+    share = _number(s["ray_cluster_removal_max_share"], None, "ray_cluster_removal_max_share")
+    if not 0 < share <= 1:
+        raise PlanError(
+            None,
+            "ray_cluster_removal_max_share",
+            s["ray_cluster_removal_max_share"],
+            "expected a share of the cluster's nodes greater than 0 and at most 1 (0.25 = a quarter)",
+        )
+    s["ray_cluster_removal_max_share"] = share
     return s
 
 
@@ -343,9 +360,14 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def node_spec(
-    host: str, variable: str, layers: list[tuple[Any, str]], default_name: str, allow_zero_cpus: bool
+    host: str,
+    variable: str,
+    layers: list[tuple[Any, str]],
+    default_name: str,
+    allow_zero_cpus: bool,
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Merge spec layers (defaults first) and validate one node's resources."""
+    """Merge spec layers (defaults first) and validate one node's resources (findings to ``warnings``)."""
     merged: dict[str, Any] = {}
     for layer, layer_var in layers:
         if layer is None:
@@ -372,6 +394,8 @@ def node_spec(
         if num_cpus == 0 and not allow_zero_cpus:
             raise PlanError(host, f"{v}.num_cpus", 0, "a worker needs at least 1 logical CPU")
     memory = parse_size(merged.get("memory"), host, f"{v}.memory")
+    if memory == 0:
+        raise PlanError(host, f"{v}.memory", merged.get("memory"), "memory limit must be greater than 0")
     shm = parse_size(merged.get("shm_size"), host, f"{v}.shm_size")
     reservation = None
     if merged.get("memory_reservation") is not None:
@@ -413,6 +437,7 @@ def node_spec(
                 merged["object_store_memory"],
                 f"the object store must be smaller than the memory limit {merged.get('memory')!r}",
             )
+    check_node_memory(host, v, merged, (memory, shm, store), warnings)
     gpus = _int(merged.get("gpus", 0), host, f"{v}.gpus", minimum=0)
     resources = merged.get("resources") or {}
     if not isinstance(resources, dict):
@@ -449,8 +474,10 @@ def node_spec(
     }
 
 
-def host_node_specs(host: str, hvars: dict[str, Any], is_head: bool, is_worker: bool) -> list[dict[str, Any]]:
-    """The nodes one host runs, head first, with their validated specs."""
+def host_node_specs(
+    host: str, hvars: dict[str, Any], is_head: bool, is_worker: bool, warnings: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The nodes one host runs, head first, with their validated specs (findings to ``warnings``)."""
     nodes: list[dict[str, Any]] = []
     if is_head:
         spec = node_spec(
@@ -459,8 +486,10 @@ def host_node_specs(host: str, hvars: dict[str, Any], is_head: bool, is_worker: 
             [(HEAD_SPEC_DEFAULTS, "defaults"), (hvars.get("ray_head_spec"), "ray_head_spec")],
             "ray-head",
             allow_zero_cpus=True,
+            warnings=warnings,
         )
         nodes.append({"role": "head", **spec})
+    check_worker_count_set(host, hvars, is_worker)
     count = _int(hvars.get("ray_worker_count", 0), host, "ray_worker_count", minimum=0)
     if count and not is_worker:
         raise PlanError(host, "ray_worker_count", count, "the host runs workers but is not in group ray_workers")
@@ -488,6 +517,7 @@ def host_node_specs(host: str, hvars: dict[str, Any], is_head: bool, is_worker: 
                 ],
                 f"ray-worker-{n}",
                 allow_zero_cpus=False,
+                warnings=warnings,
             )
             if override is None:
                 shared = spec
@@ -838,12 +868,14 @@ def capacity(
             )
         )
     for key, value, problem in problems:
+        # The head's spec counts too: name the spec variables of the nodes this host runs.
+        variable = capacity_variable(nodes, key)
         if s["ray_cluster_allow_oversubscription"]:
-            warnings.append(f"host {host}: ray_worker_spec.{key}: {problem} (oversubscription allowed)")
+            warnings.append(f"host {host}: {variable}: {problem} (oversubscription allowed)")
         else:
             raise PlanError(
                 host,
-                f"ray_worker_spec.{key}",
+                variable,
                 value,
                 f"{problem}; lower the limits or set ray_cluster_allow_oversubscription: true",
             )
@@ -860,12 +892,22 @@ def member_sources(ips: list[str]) -> list[str]:
     return result
 
 
-def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build_plan(
+    head_hosts: list[str],
+    worker_hosts: list[str],
+    hosts: dict[str, dict[str, Any]],
+    *,
+    cluster_hosts: list[str] | None = None,
+    known: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Compute the whole cluster plan.
 
     ``hosts`` maps every cluster host to its variables (``ray_*`` and ``ansible_host``) and an
     optional ``facts`` dict with ``vcpus``, ``memtotal_mb`` and ``default_ipv4``.
+    ``cluster_hosts`` (the parent group's members, when known) may hold no host outside
+    ``head_hosts`` and ``worker_hosts``. ``known``: see :func:`cluster_settings`.
     """
+    check_cluster_members(cluster_hosts, head_hosts, worker_hosts)
     if not head_hosts:
         raise PlanError(None, "groups.ray_head", [], "exactly one host must be in group ray_head; it is empty")
     if len(head_hosts) > 1:
@@ -876,7 +918,7 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
         if name not in hosts:
             raise PlanError(name, "hostvars", None, "no variables given for this cluster host")
     member_vars = {name: hosts[name] for name in members}
-    s = cluster_settings(member_vars)
+    s = cluster_settings(member_vars, known)
     head = head_hosts[0]
     ips = {name: resolve_node_ip(name, member_vars[name]) for name in members}
     by_ip: dict[str, str] = {}
@@ -902,7 +944,7 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
     for name in members:
         hvars = member_vars[name]
         is_head = name == head
-        nodes = host_node_specs(name, hvars, is_head, name in worker_set)
+        nodes = host_node_specs(name, hvars, is_head, name in worker_set, warnings)
         node_range = assign_ports(name, nodes, s)
         for node in nodes:
             expected.append(
@@ -955,6 +997,8 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
         "log_max_size": s["ray_cluster_log_max_size"],
         "log_max_files": s["ray_cluster_log_max_files"],
         "stagger_worker_start": s["ray_cluster_stagger_worker_start"],
+        "confirm_removal": s["ray_cluster_confirm_removal"],
+        "removal_max_share": s["ray_cluster_removal_max_share"],
         "allowed_sources": sources,
         "admin_sources": s["ray_cluster_admin_sources"],
         "hosts": members,
@@ -968,11 +1012,14 @@ def build_plan(head_hosts: list[str], worker_hosts: list[str], hosts: dict[str, 
 PLAN_ARGUMENT_SPEC: dict[str, Any] = {
     "head_group": {"type": "str", "default": "ray_head"},
     "worker_group": {"type": "str", "default": "ray_workers"},
+    "cluster_group": {"type": "str", "default": "ray_cluster"},
     "head_hosts": {"type": "list", "elements": "str"},
     "worker_hosts": {"type": "list", "elements": "str"},
     "hosts": {"type": "dict"},
 }
 PLAN_HOST_VARIABLES = (*HOST_DEFAULTS, "ansible_host")
+# The variables the planner itself reads (the known names start from these).
+PLANNER_VARIABLES = frozenset({*CLUSTER_DEFAULTS, *HOST_DEFAULTS})
 
 
 def facts_for_plan(ansible_facts: dict[str, Any] | None) -> dict[str, Any]:

@@ -20,7 +20,14 @@ description:
     (every host of O(head_group) and O(worker_group), their C(ray_*) variables, C(ansible_host)
     and gathered facts) and computes the plan on the controller, so run it once
     (C(run_once=true)). Passing O(hosts) explicitly computes the plan for that data instead.
-  - Invalid input fails with a message that names the host, the variable and the value.
+  - Invalid input fails with a message that names the host, the variable and the value (a secret's
+    value is never shown). The action plugin is the single gate for bad input - every host variable
+    with one of the collection's prefixes (C(ray_), C(docker_engine_), C(cluster_plan_), C(ufw_)) must
+    be one the collection knows (a planner input, a role option or a playbook's extra var; an unknown
+    one is refused with the nearest known name); each host of O(worker_group) must set
+    C(ray_worker_count); no host of O(cluster_group) may be outside O(head_group) and O(worker_group);
+    C(ray_cluster_auth_token) must be the same on every host, printable ASCII without whitespace and
+    at least 32 characters long. The token is checked, never put in the plan.
   - The variables are described in the collection's C(docs/DESIGN.md) and in the C(cluster_plan)
     role's argument specification.
 author:
@@ -36,6 +43,13 @@ options:
     description: Inventory group holding the hosts that run workers.
     type: str
     default: ray_workers
+  cluster_group:
+    description:
+      - Inventory group holding every cluster host (the parent of O(head_group) and O(worker_group)).
+        A host in it but in neither of the other two is refused. No check when the group does not exist.
+      - Ignored when O(hosts) is given explicitly.
+    type: str
+    default: ray_cluster
   head_hosts:
     description:
       - Hosts of the head group, when O(hosts) is given explicitly.
@@ -52,6 +66,8 @@ options:
       - Variables per host (C(ray_cluster_*), C(ray_node_ip), C(ray_worker_count),
         C(ray_worker_spec), C(ray_worker_overrides), C(ray_head_spec), C(ansible_host)), plus
         an optional C(facts) mapping with C(vcpus), C(memtotal_mb) and C(default_ipv4).
+        Other names with the collection's prefixes must be known (role options are); the token
+        (C(ray_cluster_auth_token)) is refused here.
       - When omitted (the usual case) the action plugin reads them from the inventory.
     type: dict
 """
@@ -104,7 +120,9 @@ plan:
       type: dict
       returned: success
     warnings:
-      description: Non-fatal findings, such as allowed oversubscription.
+      description: >-
+        Non-fatal findings, such as allowed oversubscription or an object store that leaves a node
+        less than 512 MiB of its memory limit.
       type: list
       elements: str
       returned: success
@@ -129,6 +147,7 @@ def main() -> None:
     if module.params["hosts"] is None:
         module.fail_json(msg="hosts is required when the module runs without its action plugin")
     try:
+        # Without the action plugin (not the usual path) the role options are not known here.
         plan = build_plan(
             module.params["head_hosts"] or [], module.params["worker_hosts"] or [], module.params["hosts"]
         )

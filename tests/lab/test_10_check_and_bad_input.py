@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labkit import inventory_with, playbook, snapshot
+from labkit import UNSET, inventory_with, playbook, snapshot
 
 WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
 
@@ -30,6 +30,9 @@ def test_check_mode_shows_the_compose_diff_a_real_run_would_apply(tmp_path: Path
     assert f'+          memory: "{1400 * 1024 * 1024}"' in run.out, run
     assert snapshot() == before
 
+
+# A token that must never appear in any output, even when it is refused.
+BAD_TOKEN = "Zq7-lab-test-token-with-a-newline\nsecond-line-0123456789"  # noqa: S105 (a test value)
 
 # (id, changes, groups, words the failure must name: host, variable, value)
 BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str]]] = [
@@ -102,7 +105,50 @@ BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str
         ["lab-80", "ray_worker_wait_timeout", "-5"],
     ),
     ("docker-repo-without-url", {"lab-82": {"docker_engine_source": "docker_repo"}}, None, ["lab-82", "docker_engine_repo_url"]),
-]
+    # Removal without ray_cluster_confirm_removal: the removal guard stops the run the same way.
+    (
+        "removes-every-worker-of-a-host",
+        {"lab-82": {"ray_worker_count": 0}},
+        None,
+        ["lab-82", "ray-worker-1", "ray_cluster_confirm_removal=true"],
+    ),
+    (
+        "removes-more-than-the-share",
+        {"lab-80": {"ray_worker_count": 1}},
+        None,
+        ["lab-80", "ray-worker-4", "(27%)", "ray_cluster_removal_max_share=0.25"],
+    ),
+    # Input that used to slip through (issue 9).
+    ("misspelt-host-variable", {"lab-82": {"ray_worker_count": UNSET, "ray_worker_cont": 1}}, None,
+     ["lab-82", "ray_worker_cont", "did you mean ray_worker_count"]),
+    ("misspelt-group-variable", {"group:ray_workers": {"ray_worker_spce": WORKER}}, None,
+     ["ray_worker_spce", "did you mean ray_worker_spec"]),
+    ("missing-worker-count", {"lab-82": {"ray_worker_count": UNSET}}, None, ["lab-82", "ray_worker_count"]),
+    ("whole-ipv4-space", {"group:ray_cluster": {"ray_cluster_allowed_sources": ["0.0.0.0/0"]}}, None,
+     ["ray_cluster_allowed_sources", "0.0.0.0/0"]),
+    ("whole-ipv6-space", {"group:ray_cluster": {"ray_cluster_admin_sources": ["::/0"]}}, None,
+     ["ray_cluster_admin_sources", "::/0"]),
+    ("source-wider-than-min-prefix", {"group:ray_cluster": {"ray_cluster_admin_sources": ["172.0.0.0/6"]}}, None,
+     ["ray_cluster_admin_sources", "172.0.0.0/6", "ray_cluster_source_min_prefix"]),
+    ("token-with-newline", {"group:ray_cluster": {"ray_cluster_auth_token": BAD_TOKEN}}, None, ["ray_cluster_auth_token"]),
+    ("token-too-short", {"group:ray_cluster": {"ray_cluster_auth_token": "short-token"}}, None, ["ray_cluster_auth_token"]),
+    ("shm-above-memory", {"lab-82": {"ray_worker_spec": {**WORKER, "shm_size": "2g"}}}, None,
+     ["lab-82", "ray_worker_spec.shm_size", "2g"]),
+    ("host-in-no-cluster-group", {}, {"ray_workers": ["lab-84", "lab-80", "lab-81"], "ray_cluster": ["lab-82"]},
+     ["lab-82", "ray_workers"]),
+    ("empty-ssh-sources", {"group:ray_cluster": {"ray_cluster_ssh_sources": []}}, None, ["ray_cluster_ssh_sources", "[]"]),
+    ("memory-zero", {"lab-81": {"ray_worker_spec": {**WORKER, "memory": "0"}}}, None,
+     ["lab-81", "ray_worker_spec.memory", "'0'"]),
+    ("cpus-not-a-number", {"lab-81": {"ray_worker_spec": {**WORKER, "cpus": "two"}}}, None,
+     ["lab-81", "ray_worker_spec.cpus", "'two'"]),
+]  # fmt: skip
+
+# The cases the planner itself refuses: playbooks/plan.yml (which contacts no host) must refuse
+# them exactly as site.yml does. The others need facts, what runs, or a role's own variables.
+PLANNER_CASES = [case for case in BAD_INPUT if case[0] not in {
+    "cpus-above-host-vcpus", "unknown-image-method", "negative-worker-wait", "docker-repo-without-url",
+    "removes-every-worker-of-a-host", "removes-more-than-the-share",
+}]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +169,26 @@ def test_bad_input_stops_before_any_change(
     # change anywhere, and the converging play never started.
     assert not run.changed_hosts(), run
     assert "PLAY [Converge the Ray cluster]" not in run.out, run
+    assert "lab-test-token" not in run.out, "a refused token was printed"
+
+
+@pytest.mark.parametrize(("changes", "groups", "words"), [c[1:] for c in PLANNER_CASES], ids=[c[0] for c in PLANNER_CASES])
+def test_the_plan_alone_refuses_the_same_input(tmp_path: Path, changes: dict[str, Any], groups: Any, words: list[str]) -> None:
+    run = playbook("playbooks/plan.yml", inventory=inventory_with(tmp_path, changes, groups))
+    assert run.rc != 0, run
+    failure = run.out[run.out.find("fatal:") :] if "fatal:" in run.out else run.out
+    for word in words:
+        assert word in failure, f"playbooks/plan.yml does not name {word!r}:\n{failure[:3000]}"
+    assert "lab-test-token" not in run.out, "a refused token was printed"
+
+
+def test_removal_is_allowed_when_confirmed_and_shown_first(tmp_path: Path, lab_before: dict[str, Any]) -> None:
+    """With ray_cluster_confirm_removal, a check run passes the guard and names what would go."""
+    inventory = inventory_with(tmp_path, {"lab-82": {"ray_worker_count": 0}})
+    run = playbook("site.yml", "--check", "-e", "ray_cluster_confirm_removal=true", inventory=inventory)
+    assert run.rc == 0, run
+    assert "host lab-82: remove ray-worker-1" in run.out, run
+    assert snapshot() == lab_before
 
 
 def test_bad_input_left_the_lab_as_it_was(lab_before: dict[str, Any]) -> None:

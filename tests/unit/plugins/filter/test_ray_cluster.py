@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_cluster import (
     FilterModule,
+    ray_cluster_changes,
     ray_compose_content,
     ray_size_to_bytes,
     ray_ufw_rule_diff,
@@ -35,6 +36,7 @@ def test_filters_are_registered() -> None:
     assert filters["ray_ufw_rule_diff"] is ray_ufw_rule_diff
     assert filters["ray_compose_content"] is ray_compose_content
     assert filters["ray_ufw_status"] is ray_ufw_status
+    assert filters["ray_cluster_changes"] is ray_cluster_changes
 
 
 @pytest.mark.parametrize(
@@ -242,3 +244,60 @@ def test_ray_compose_content_needs_a_fingerprint(lab_plan: dict[str, Any], extra
     for value in extra:
         if value:
             assert value not in str(exc.value)
+
+
+# --------------------------------------------------------------------------- ray_cluster_changes (logic: test_changes.py)
+
+
+def deployed_files(plan: dict[str, Any], host: str) -> dict[str, str | None]:
+    """The host's compose files as the ray_compose role writes them for ``plan``."""
+    projects = plan["hosts"][host]["projects"]
+    return {projects[k]["file"]: ray_compose_content(plan, host, k, FINGERPRINT) or None for k in ("head", "workers")}
+
+
+def test_ray_cluster_changes_from_hostvars(lab_plan: dict[str, Any], lab_hosts: dict[str, Any]) -> None:
+    # hostvars as the role passes them: each host's registered module result under __cluster_plan_deployed;
+    # lab-81's read was skipped (not read), lab-99 is no cluster host and not in the hosts read.
+    hostvars: dict[str, Any] = {
+        host: {"inventory_hostname": host, "__cluster_plan_deployed": {"deployed": deployed_files(lab_plan, host)}}
+        for host in ("lab-84", "lab-80", "lab-82")
+    }
+    hostvars["lab-81"] = {"inventory_hostname": "lab-81", "__cluster_plan_deployed": {"skipped": True}}
+    hostvars["lab-99"] = {"inventory_hostname": "lab-99"}
+    lab_hosts["lab-82"]["ray_worker_count"] = 0
+    plan = build_plan(["lab-84"], ["lab-84", "lab-80", "lab-81", "lab-82"], lab_hosts)
+    result = ray_cluster_changes(plan, hostvars, ["lab-84", "lab-80", "lab-81", "lab-82"])
+    assert list(result["hosts"]) == ["lab-84", "lab-80", "lab-82"]
+    assert result["hosts"]["lab-82"]["removed"] == ["ray-worker-1"]
+    assert result["summary"] == [
+        "host lab-82: remove ray-worker-1; 0 unchanged",
+        "in all: add 0, change 0, remove 1, 8 unchanged (on the 3 hosts read)",
+    ]
+    # lab-81 was not read: its 2 planned workers count, 1 of 4 + 4 + 1 + 2.
+    assert result["refusal"].startswith("removing Ray containers needs a confirmation: host lab-82: would remove ray-worker-1")
+    assert "1 of the cluster's 11 deployed nodes" in result["refusal"]
+
+
+def test_ray_cluster_changes_from_paths(lab_plan: dict[str, Any]) -> None:
+    result = ray_cluster_changes(lab_plan, {"lab-81": deployed_files(lab_plan, "lab-81")})
+    assert result == {
+        "hosts": {
+            "lab-81": {
+                "added": [],
+                "removed": [],
+                "changed": [],
+                "unchanged": ["ray-worker-1", "ray-worker-2"],
+                "deployed": {"head": [], "workers": ["ray-worker-1", "ray-worker-2"]},
+            }
+        },
+        "refusal": "",
+        "summary": ["no Ray container to add, change or remove (2 unchanged on the 1 host read)"],
+    }
+
+
+def test_ray_cluster_changes_errors_name_host_and_file(lab_plan: dict[str, Any]) -> None:
+    broken = {"/opt/ray-cluster/head/compose.yaml": None, "/opt/ray-cluster/workers/compose.yaml": "services: ["}
+    with pytest.raises(
+        AnsibleFilterError, match=r"^ray_cluster_changes: host lab-81: /opt/ray-cluster/workers/compose\.yaml: not valid YAML"
+    ):
+        ray_cluster_changes(lab_plan, {"lab-81": broken})

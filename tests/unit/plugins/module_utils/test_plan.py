@@ -574,7 +574,7 @@ ERRORS: list[tuple[str, Mutation, str | None, str, str]] = [
     ("version-mismatch", host_vars("lab-81", ray_cluster_version="2.59.0"), None, "ray_cluster_version", "lab-81='2.59.0'"),
     ("version-short", cluster(ray_cluster_version="2.60"), None, "ray_cluster_version", "'2.60'"),
     ("version-latest", cluster(ray_cluster_version="latest"), None, "ray_cluster_version", "'latest'"),
-    ("unknown-cluster-variable", host_vars("lab-82", ray_cluster_nmae="ray"), "lab-82", "ray_cluster_nmae", "'<not shown>'"),
+    ("unknown-cluster-variable", host_vars("lab-82", ray_cluster_nmae="ray"), "lab-82", "ray_cluster_nmae", "(value not shown)"),
     (
         "token-auth-before-2.52",
         cluster(ray_cluster_auth_mode="token", ray_cluster_version="2.51.0"),
@@ -998,10 +998,10 @@ OBJECT_STORES = [
     ("2g", "512m", 465 * MIB),  # shm / 1.1 = 465.45 MiB
     ("1g", "1g", 307 * MIB),  # 30 % = 307.2 MiB
     ("10g", "8g", 3072 * MIB),  # 30 % = 3072 MiB exactly
-    ("1000m", "10g", 300 * MIB),
+    ("1000m", "1000m", 300 * MIB),  # 30 % = 300 MiB < 909 MiB
     ("6g", "2g", 1843 * MIB),  # 30 % = 1843.2 MiB < 1861.8 MiB
     ("300m", "100m", 90 * MIB),  # 30 % = 90 MiB < 90.9 MiB
-    ("260m", "1g", 78 * MIB),  # 30 % = 78 MiB, just above the 75 MiB minimum
+    ("260m", "260m", 78 * MIB),  # 30 % = 78 MiB, just above the 75 MiB minimum
 ]
 
 

@@ -180,3 +180,73 @@ def test_playbook_plans_twice_in_one_run(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert "ray_cluster_plan: unknown cluster variable" not in output
     assert result.returncode == 0, output
+
+
+# --------------------------------------------------------------------------- playbooks/plan.yml refuses what site.yml refuses
+
+PLAN_INVENTORY = """\
+ray_cluster:
+  vars:
+    ray_worker_spec: {cpus: 0.5, memory: 1g, shm_size: 256m}
+  children:
+    ray_head:
+      hosts:
+        node-a:
+    ray_workers:
+      hosts:
+        node-a: {ansible_host: 192.0.2.10, ray_worker_count: 1}
+        node-b: {ansible_host: 192.0.2.11, ray_worker_count: 2}
+"""
+GOOD_TOKEN = "0123456789abcdef" * 4
+
+# (id, inventory text replaced (old, new), extra args, words of the failure or None for success)
+PLAN_RUNS = [
+    ("valid", ("", ""), [], None),
+    ("documented-extra-vars", ("", ""), ["-e", "ray_teardown_remove_images=true ray_status_wait_timeout=5"], None),
+    (
+        "stray-cluster-host",
+        ("  children:\n", "  hosts:\n    node-c: {ansible_host: 192.0.2.12}\n  children:\n"),
+        [],
+        "host node-c: groups: in the cluster group but in neither the head group nor the worker group",
+    ),
+    (
+        "unknown-extra-var",
+        ("", ""),
+        ["-e", "ray_restart_haed=true"],
+        "host node-a: ray_restart_haed: unknown variable; did you mean ray_restart_head? (value not shown)",
+    ),
+    (
+        "worker-without-count",
+        ("node-b: {ansible_host: 192.0.2.11, ray_worker_count: 2}", "node-b: {ansible_host: 192.0.2.11}"),
+        [],
+        "host node-b: ray_worker_count: the host is in the worker group but does not set how many workers it runs",
+    ),
+    (
+        "cpus-word",
+        ("{cpus: 0.5, memory: 1g", "{cpus: two, memory: 1g"),
+        [],
+        "host node-a: ray_worker_spec.cpus: expected a number (got 'two')",
+    ),
+    (
+        "token-with-space",
+        ("", ""),
+        ["-e", json.dumps({"ray_cluster_auth_token": GOOD_TOKEN[:40] + " " + GOOD_TOKEN[40:]})],
+        "ray_cluster_auth_token: contains whitespace or a non-printable character (value not shown)",
+    ),
+    ("valid-token", ("", ""), ["-e", json.dumps({"ray_cluster_auth_token": GOOD_TOKEN})], None),
+]
+
+
+@pytest.mark.parametrize(("change", "extra", "words"), [c[1:] for c in PLAN_RUNS], ids=[c[0] for c in PLAN_RUNS])
+def test_plan_playbook_refuses_bad_input(tmp_path: Path, change: tuple[str, str], extra: list[str], words: str | None) -> None:
+    text = PLAN_INVENTORY.replace(*change) if change[0] else PLAN_INVENTORY
+    assert text != PLAN_INVENTORY or not change[0], "the change did not apply"
+    (tmp_path / "hosts.yml").write_text(text)
+    result = run("ansible-playbook", "-i", str(tmp_path / "hosts.yml"), "playbooks/plan.yml", *extra, tmp_path=tmp_path)
+    output = result.stdout + result.stderr
+    assert GOOD_TOKEN[:40] not in output
+    if words is None:
+        assert result.returncode == 0, output
+    else:
+        assert result.returncode != 0, output
+        assert words in " ".join(output.split()), output

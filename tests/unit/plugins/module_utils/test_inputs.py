@@ -1,0 +1,622 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Unit tests for the planner's gate for bad input (plugins/module_utils/_inputs.py).
+
+Each refusal is checked through ``build_plan`` on the seed topology (conftest's ``lab_hosts``),
+with its exact message once, so a reworded message is a conscious change.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
+    AUTH_TOKEN_MIN_LENGTH,
+    HEAP_FLOOR,
+    NOT_PLAN_INPUTS,
+    PLAYBOOK_VARIABLES,
+    PREFIXES,
+    SOURCE_MIN_PREFIX_DEFAULT,
+    PlanError,
+    auth_token_of,
+    capacity_variable,
+    check_auth_token,
+    known_variables,
+    plain,
+    role_variables,
+    source_min_prefix,
+    source_width_problem,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+    CLUSTER_DEFAULTS,
+    MIB,
+    PLANNER_VARIABLES,
+    build_plan,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+ROLES_DIR = REPO_ROOT / "roles"
+KNOWN = known_variables(PLANNER_VARIABLES, ROLES_DIR)
+HEAD = "lab-84"
+WORKERS = ["lab-84", "lab-80", "lab-81", "lab-82"]
+TOKEN = "k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h3j5l7s9u0a2e4g6i8o1"  # noqa: S105 (a test value)
+
+Hosts = dict[str, dict[str, Any]]
+
+
+def plan(hosts: Hosts, cluster_hosts: list[str] | None = None, workers: list[str] | None = None) -> dict[str, Any]:
+    return build_plan([HEAD], WORKERS if workers is None else workers, hosts, cluster_hosts=cluster_hosts, known=KNOWN)
+
+
+def refusal(hosts: Hosts, **kwargs: Any) -> PlanError:
+    with pytest.raises(PlanError) as exc:
+        plan(hosts, **kwargs)
+    return exc.value
+
+
+def on_every_host(hosts: Hosts, **values: Any) -> Hosts:
+    for hvars in hosts.values():
+        hvars.update(copy.deepcopy(values))
+    return hosts
+
+
+# --------------------------------------------------------------------------- unknown variables
+
+# (id, host, variable set there, the name the message suggests or None)
+UNKNOWN = [
+    ("host-variable-typo", "lab-82", "ray_worker_cont", "ray_worker_count"),
+    ("cluster-variable-typo", "lab-80", "ray_cluster_nmae", "ray_cluster_name"),
+    ("role-variable-typo", "lab-81", "ray_image_methd", "ray_image_method"),
+    ("extra-var-typo", HEAD, "ray_teardown_remove_image", "ray_teardown_remove_images"),
+    ("docker-engine-typo", "lab-80", "docker_engine_sorce", "docker_engine_source"),
+    ("cluster-plan-typo", HEAD, "cluster_plan_head_gruop", "cluster_plan_head_group"),
+    ("nothing-close", "lab-81", "ray_zzz", None),
+]
+
+
+@pytest.mark.parametrize(("host", "name", "nearest"), [c[1:] for c in UNKNOWN], ids=[c[0] for c in UNKNOWN])
+def test_unknown_variable_is_refused_with_the_nearest_name(lab_hosts: Hosts, host: str, name: str, nearest: str | None) -> None:
+    lab_hosts[host][name] = "s3cr3t-looking-value"
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable, error.value) == (host, name, None)
+    hint = f"; did you mean {nearest}?" if nearest else " (no role or playbook of this collection reads it)"
+    assert str(error) == f"host {host}: {name}: unknown variable{hint} (value not shown)"
+    assert "s3cr3t" not in str(error)
+
+
+def test_unknown_variable_message() -> None:
+    hosts = {
+        HEAD: {"ray_node_ip": "10.0.0.84", "ray_worker_count": 0},
+        "lab-82": {"ray_node_ip": "10.0.0.82", "ray_worker_cont": 2},
+    }
+    with pytest.raises(PlanError) as exc:
+        build_plan([HEAD], ["lab-82"], hosts, known=KNOWN)
+    assert str(exc.value) == "host lab-82: ray_worker_cont: unknown variable; did you mean ray_worker_count? (value not shown)"
+
+
+# (id, variable set on every host) - known names of every kind are accepted
+KNOWN_NAMES = [
+    ("role-option", "ray_image_method"),
+    ("role-option-of-another-entry-point", "ray_verify_smoke_tasks"),
+    ("docker-engine", "docker_engine_source"),
+    ("ufw", "ufw_logging"),
+    ("cluster-plan", "cluster_plan_cluster_group"),
+    *[(f"extra-var-{name}", name) for name in PLAYBOOK_VARIABLES],
+    ("unrelated-prefix", "lab_subnet"),
+    ("another-ufw-role", "ufw_rules"),
+    ("private", "_ray_verify_nodes"),
+    ("registered", "__ray_compose_up"),
+]
+
+
+@pytest.mark.parametrize("name", [c[1] for c in KNOWN_NAMES], ids=[c[0] for c in KNOWN_NAMES])
+def test_known_names_are_accepted(lab_hosts: Hosts, name: str) -> None:
+    on_every_host(lab_hosts, **{name: None})
+    assert plan(lab_hosts)["cluster"]["expected_node_count"] == 11
+
+
+@pytest.mark.parametrize("name", sorted(NOT_PLAN_INPUTS), ids=sorted(NOT_PLAN_INPUTS))
+def test_facts_and_the_token_are_not_plan_inputs(lab_hosts: Hosts, name: str) -> None:
+    lab_hosts["lab-80"][name] = TOKEN
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == ("lab-80", name)
+    assert str(error) == f"host lab-80: {name}: not an input of the plan: leave it out of the planner's data (value not shown)"
+
+
+def test_without_roles_dir_only_the_planner_inputs_are_known(lab_hosts: Hosts) -> None:
+    # The module's own path (no action plugin) cannot read the roles: a role option is unknown there.
+    lab_hosts["lab-80"]["ray_image_method"] = "pull"
+    with pytest.raises(PlanError, match="ray_image_method: unknown variable"):
+        build_plan([HEAD], WORKERS, lab_hosts)
+
+
+def test_role_variables_reads_every_entry_point() -> None:
+    names = role_variables(ROLES_DIR)
+    assert {"ray_image_method", "ufw_logging", "docker_engine_source", "cluster_plan_cluster_group"} <= names
+    assert {"ray_compose_auth_token", "ray_verify_smoke_min_hosts", "ray_worker_wait_timeout"} <= names
+    assert {"ray_cluster_version", "ray_worker_count", "ray_head_spec"} <= names  # cluster_plan lists the planner's inputs
+    assert "cpus" not in names  # node spec keys are sub-options, not variables
+
+
+def test_role_variables_without_specs_raises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no role argument specs under"):
+        role_variables(tmp_path)
+
+
+def test_known_variables() -> None:
+    assert set(CLUSTER_DEFAULTS) <= KNOWN
+    assert set(PLAYBOOK_VARIABLES) <= KNOWN
+    assert NOT_PLAN_INPUTS <= KNOWN
+    assert known_variables(PLANNER_VARIABLES) == PLANNER_VARIABLES | NOT_PLAN_INPUTS | set(PLAYBOOK_VARIABLES)
+
+
+# Every collection-prefixed name the YAML uses as a variable must be known, so that the list of
+# playbook extra vars (and the roles' specs) stays in step with the playbooks and roles.
+YAML_FILES = sorted(
+    {
+        *REPO_ROOT.glob("playbooks/*.yml"),
+        REPO_ROOT / "site.yml",
+        *REPO_ROOT.glob("roles/**/*.yml"),
+        *REPO_ROOT.glob("molecule/**/*.yml"),
+        *REPO_ROOT.glob("inventories/**/*.yml"),
+    }
+)
+# Not preceded by a word character (registered __* and private _* names), a dot (FQCNs such as
+# wizardsofts.ray_cluster.ray_image, attributes) or a path character.
+_NAME = re.compile(r"(?<![\w./-])(?:" + "|".join(p.rstrip("_") for p in PREFIXES) + r")_[a-z0-9_]*[a-z0-9]")
+# Names in the YAML that are not variables: roles (also their tags) and inventory groups.
+NOT_VARIABLES = {p.name for p in ROLES_DIR.iterdir() if p.is_dir()} | {"ray_cluster", "ray_head", "ray_workers"}
+
+
+def test_yaml_files_are_found() -> None:
+    assert REPO_ROOT / "playbooks" / "teardown.yml" in YAML_FILES
+    assert len(YAML_FILES) > 40
+
+
+def test_every_variable_the_yaml_uses_is_known() -> None:
+    unknown: dict[str, list[str]] = {}
+    for path in YAML_FILES:
+        for name in set(_NAME.findall(path.read_text(encoding="utf-8"))) - NOT_VARIABLES - KNOWN:
+            unknown.setdefault(name, []).append(str(path.relative_to(REPO_ROOT)))
+    assert not unknown, f"names the collection does not know (add extra vars to PLAYBOOK_VARIABLES): {unknown}"
+
+
+def test_playbook_variables_are_all_used() -> None:
+    text = "\n".join(path.read_text(encoding="utf-8") for path in YAML_FILES)
+    assert [name for name in PLAYBOOK_VARIABLES if name not in text] == []
+
+
+# --------------------------------------------------------------------------- groups and worker counts
+
+
+def test_worker_without_worker_count_is_refused(lab_hosts: Hosts) -> None:
+    del lab_hosts["lab-82"]["ray_worker_count"]
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == ("lab-82", "ray_worker_count")
+    assert str(error) == (
+        "host lab-82: ray_worker_count: the host is in the worker group but does not set how many workers it runs; "
+        "set ray_worker_count on it (0 for none) (not set)"
+    )
+
+
+# (id, worker count of lab-82, accepted)
+WORKER_COUNTS = [("zero", 0, True), ("none", None, False), ("string-zero", "0", True), ("one", 1, True)]
+
+
+@pytest.mark.parametrize(("count", "accepted"), [c[1:] for c in WORKER_COUNTS], ids=[c[0] for c in WORKER_COUNTS])
+def test_worker_count_must_be_explicit(lab_hosts: Hosts, count: Any, accepted: bool) -> None:
+    lab_hosts["lab-82"]["ray_worker_count"] = count
+    if accepted:
+        assert len(plan(lab_hosts)["hosts"]["lab-82"]["nodes"]) == int(count)
+    else:
+        assert refusal(lab_hosts).variable == "ray_worker_count"
+
+
+def test_head_only_host_needs_no_worker_count(lab_hosts: Hosts) -> None:
+    del lab_hosts[HEAD]["ray_worker_count"]
+    result = plan(lab_hosts, workers=["lab-80", "lab-81", "lab-82"])
+    assert [n["role"] for n in result["hosts"][HEAD]["nodes"]] == ["head"]
+
+
+# (id, cluster group members, stray host named or None)
+MEMBERS = [
+    ("same-hosts", WORKERS, None),
+    ("no-cluster-group", None, None),
+    ("fewer-hosts", ["lab-84", "lab-80"], None),
+    ("one-stray", [*WORKERS, "lab-85"], "lab-85"),
+    ("two-strays", ["lab-86", *WORKERS, "lab-85"], "lab-86"),
+]
+
+
+@pytest.mark.parametrize(("cluster_hosts", "stray"), [c[1:] for c in MEMBERS], ids=[c[0] for c in MEMBERS])
+def test_cluster_host_outside_head_and_workers(lab_hosts: Hosts, cluster_hosts: list[str] | None, stray: str | None) -> None:
+    if stray is None:
+        assert plan(lab_hosts, cluster_hosts=cluster_hosts)["cluster"]["hosts"] == WORKERS
+        return
+    error = refusal(lab_hosts, cluster_hosts=cluster_hosts)
+    assert (error.host, error.variable) == (stray, "groups")
+    assert str(error).startswith(f"host {stray}: groups: in the cluster group but in neither the head group nor the worker group")
+
+
+def test_cluster_host_outside_head_and_workers_message(lab_hosts: Hosts) -> None:
+    assert str(refusal(lab_hosts, cluster_hosts=[*WORKERS, "lab-85"])) == (
+        "host lab-85: groups: in the cluster group but in neither the head group nor the worker group, so the plan has "
+        "nothing for it; add it to one of them or take it out of the cluster group (got ['lab-85'])"
+    )
+
+
+# --------------------------------------------------------------------------- firewall sources
+
+# (id, allowed sources, admin sources, variable refused or None, words of the message)
+SOURCES = [
+    ("lab-subnet", ["172.28.84.0/24"], [], None, ""),
+    ("slash-8", ["172.0.0.0/8"], [], None, ""),
+    ("ipv6-slash-32", ["172.28.84.0/24", "2001:db8::/32"], ["2001:db8::/48"], None, ""),
+    ("ipv4-whole", ["0.0.0.0/0"], [], "ray_cluster_allowed_sources", "0.0.0.0/0 is the whole IPv4 address space"),
+    ("ipv4-half", ["0.0.0.0/1"], [], "ray_cluster_allowed_sources", "0.0.0.0/1 is wider than /8"),
+    ("ipv4-slash-7", ["172.28.84.0/24"], ["10.0.0.0/7"], "ray_cluster_admin_sources", "10.0.0.0/7 is wider than /8"),
+    ("ipv6-whole", ["172.28.84.0/24"], ["::/0"], "ray_cluster_admin_sources", "::/0 is the whole IPv6 address space"),
+    ("ipv6-slash-16", ["172.28.84.0/24"], ["2001::/16"], "ray_cluster_admin_sources", "2001::/16 is wider than /32"),
+    ("ipv4-mapped-whole", ["172.28.84.0/24"], ["::ffff:0:0/96"], "ray_cluster_admin_sources", "the whole IPv4 address space"),
+    ("ipv4-mapped-wide", ["172.28.84.0/24"], ["::ffff:0:0/100"], "ray_cluster_admin_sources", "wider than /8"),
+    ("any-admin", ["172.28.84.0/24"], ["any"], "ray_cluster_admin_sources", "'any' would open Ray's ports to everyone"),
+]
+
+
+@pytest.mark.parametrize(("allowed", "admin", "variable", "words"), [c[1:] for c in SOURCES], ids=[c[0] for c in SOURCES])
+def test_ray_sources_no_wider_than_the_minimum_prefix(
+    lab_hosts: Hosts, allowed: list[str], admin: list[str], variable: str | None, words: str
+) -> None:
+    on_every_host(lab_hosts, ray_cluster_allowed_sources=allowed, ray_cluster_admin_sources=admin)
+    if variable is None:
+        assert plan(lab_hosts)["cluster"]["admin_sources"] == admin
+        return
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == (None, variable)
+    assert words in str(error)
+
+
+def test_whole_address_space_message(lab_hosts: Hosts) -> None:
+    on_every_host(lab_hosts, ray_cluster_allowed_sources=["172.28.84.0/24", "0.0.0.0/0"])
+    assert str(refusal(lab_hosts)) == (
+        "ray_cluster_allowed_sources: 0.0.0.0/0 is the whole IPv4 address space: it would open Ray's ports to everyone; "
+        "list your networks (prefix /8 or longer, ray_cluster_source_min_prefix) (got ['172.28.84.0/24', '0.0.0.0/0'])"
+    )
+
+
+def test_wider_than_the_minimum_message(lab_hosts: Hosts) -> None:
+    on_every_host(lab_hosts, ray_cluster_admin_sources=["10.0.0.0/12"], ray_cluster_source_min_prefix={"ipv4": 16})
+    assert str(refusal(lab_hosts)) == (
+        "ray_cluster_admin_sources: 10.0.0.0/12 is wider than /16: it would open Ray's ports to far more hosts than a "
+        "cluster has; list your networks (prefix /16 or longer, ray_cluster_source_min_prefix) (got ['10.0.0.0/12'])"
+    )
+
+
+# (id, ssh sources, accepted)
+SSH_SOURCES = [
+    ("any", ["any"], True),
+    ("everyone-v4", ["0.0.0.0/0"], True),
+    ("office", ["192.0.2.0/24"], True),
+    ("empty", [], False),
+]
+
+
+@pytest.mark.parametrize(("sources", "accepted"), [c[1:] for c in SSH_SOURCES], ids=[c[0] for c in SSH_SOURCES])
+def test_ssh_sources(lab_hosts: Hosts, sources: list[str], accepted: bool) -> None:
+    on_every_host(lab_hosts, ray_cluster_ssh_sources=sources)
+    if accepted:
+        rules = plan(lab_hosts)["hosts"]["lab-80"]["firewall"]
+        assert [r["src"] for r in rules if r["comment"] == "ray_cluster ssh"] == sources
+        return
+    assert str(refusal(lab_hosts)) == (
+        "ray_cluster_ssh_sources: SSH would be closed by UFW's default deny: you would lock yourself out; "
+        "list the networks you connect from, or keep the default [any] (got [])"
+    )
+
+
+# (id, value, expected or the variable refused)
+MIN_PREFIXES = [
+    ("default", SOURCE_MIN_PREFIX_DEFAULT, {"ipv4": 8, "ipv6": 32}),
+    ("ipv4-only", {"ipv4": 16}, {"ipv4": 16, "ipv6": 32}),
+    ("strings", {"ipv4": "24", "ipv6": "64"}, {"ipv4": 24, "ipv6": 64}),
+    ("empty", {}, {"ipv4": 8, "ipv6": 32}),
+    ("extremes", {"ipv4": 1, "ipv6": 128}, {"ipv4": 1, "ipv6": 128}),
+    ("a-list", [8, 32], "ray_cluster_source_min_prefix"),
+    ("a-number", 8, "ray_cluster_source_min_prefix"),
+    ("unknown-family", {"ipv5": 8}, "ray_cluster_source_min_prefix"),
+    ("ipv4-zero", {"ipv4": 0}, "ray_cluster_source_min_prefix.ipv4"),
+    ("ipv4-33", {"ipv4": 33}, "ray_cluster_source_min_prefix.ipv4"),
+    ("ipv6-129", {"ipv6": 129}, "ray_cluster_source_min_prefix.ipv6"),
+    ("ipv4-bool", {"ipv4": True}, "ray_cluster_source_min_prefix.ipv4"),
+    ("ipv4-word", {"ipv4": "eight"}, "ray_cluster_source_min_prefix.ipv4"),
+    ("ipv4-negative", {"ipv4": -8}, "ray_cluster_source_min_prefix.ipv4"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), [c[1:] for c in MIN_PREFIXES], ids=[c[0] for c in MIN_PREFIXES])
+def test_source_min_prefix_shape(value: Any, expected: Any) -> None:
+    if isinstance(expected, dict):
+        assert source_min_prefix(value) == expected
+        return
+    with pytest.raises(PlanError) as exc:
+        source_min_prefix(value)
+    assert exc.value.variable == expected
+    assert repr(value if expected.endswith("prefix") else next(iter(value.values()))) in str(exc.value)
+
+
+def test_source_min_prefix_must_match_on_every_host(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-81"]["ray_cluster_source_min_prefix"] = {"ipv4": 16}
+    assert refusal(lab_hosts).variable == "ray_cluster_source_min_prefix"
+
+
+def test_source_width_problem_leaves_any_to_the_any_check() -> None:
+    assert source_width_problem("any", SOURCE_MIN_PREFIX_DEFAULT) is None
+    assert source_width_problem("10.1.2.3", SOURCE_MIN_PREFIX_DEFAULT) is None
+
+
+# --------------------------------------------------------------------------- memory
+
+
+# (id, worker spec update on lab-80, variable refused, words)
+MEMORY_REFUSED = [
+    ("memory-zero-string", {"memory": "0"}, "ray_worker_spec.memory", "memory limit must be greater than 0 (got '0')"),
+    ("memory-zero", {"memory": 0}, "ray_worker_spec.memory", "memory limit must be greater than 0 (got 0)"),
+    (
+        "memory-zero-with-store",
+        {"memory": "0", "object_store_memory": "100m"},
+        "ray_worker_spec.memory",
+        "memory limit must be greater than 0",
+    ),
+    ("shm-above-memory", {"shm_size": "2g"}, "ray_worker_spec.shm_size", "above the container's memory limit of 1.00GiB"),
+    ("shm-a-byte-above", {"memory": "1g", "shm_size": 1024**3 + 1}, "ray_worker_spec.shm_size", "(got 1073741825)"),
+    ("cpus-word", {"cpus": "two"}, "ray_worker_spec.cpus", "expected a number (got 'two')"),
+]
+
+
+@pytest.mark.parametrize(("update", "variable", "words"), [c[1:] for c in MEMORY_REFUSED], ids=[c[0] for c in MEMORY_REFUSED])
+def test_memory_refusals_blame_the_right_key(lab_hosts: Hosts, update: dict[str, Any], variable: str, words: str) -> None:
+    lab_hosts["lab-80"]["ray_worker_spec"].update(update)
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == ("lab-80", variable)
+    assert words in str(error)
+
+
+def test_shm_above_memory_message(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-80"]["ray_worker_spec"].update(shm_size="2g")
+    assert str(refusal(lab_hosts)) == (
+        "host lab-80: ray_worker_spec.shm_size: above the container's memory limit of 1.00GiB (ray_worker_spec.memory): "
+        "/dev/shm is charged to the container's memory, so it cannot hold more (got '2g')"
+    )
+
+
+def test_shm_equal_to_memory_is_accepted(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-80"]["ray_worker_spec"].update(memory="1g", shm_size="1g")
+    assert plan(lab_hosts)["hosts"]["lab-80"]["nodes"][0]["shm_size"] == 1024**3
+
+
+# (id, spec update on a host, warning expected: its host and variable, or None)
+HEAP = [
+    ("lab-specs", HEAD, "ray_worker_spec", {}, None),
+    ("store-leaves-exactly-the-floor", "lab-80", "ray_worker_spec", {"object_store_memory": "512m", "shm_size": "600m"}, None),
+    (
+        "store-leaves-less",
+        "lab-80",
+        "ray_worker_spec",
+        {"object_store_memory": "700m", "shm_size": "800m"},
+        ("lab-80", "ray_worker_spec.object_store_memory"),
+    ),
+    (
+        "small-memory-derived",
+        "lab-81",
+        "ray_worker_spec",
+        {"memory": "400m", "shm_size": "256m"},
+        ("lab-81", "ray_worker_spec.memory"),
+    ),
+    ("head", HEAD, "ray_head_spec", {"memory": "700m", "shm_size": "400m"}, (HEAD, "ray_head_spec.memory")),
+]
+
+
+@pytest.mark.parametrize(("host", "variable", "update", "warned"), [c[1:] for c in HEAP], ids=[c[0] for c in HEAP])
+def test_object_store_heap_floor_warns(
+    lab_hosts: Hosts, host: str, variable: str, update: dict[str, Any], warned: tuple[str, str] | None
+) -> None:
+    lab_hosts[host][variable].update(update)
+    warnings = plan(lab_hosts)["warnings"]
+    if warned is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1, warnings
+        assert warnings[0].startswith(f"host {warned[0]}: {warned[1]}: the object store ")
+
+
+def test_heap_floor_warning_text(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-80"]["ray_worker_spec"].update(object_store_memory="700m", shm_size="800m")
+    assert plan(lab_hosts)["warnings"] == [
+        "host lab-80: ray_worker_spec.object_store_memory: the object store (700.00MiB) leaves 324.00MiB of the "
+        "1.00GiB memory limit to Ray's processes and the tasks, less than 512.00MiB: the container may run out of memory"
+    ]
+    assert HEAP_FLOOR == 512 * MIB
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+# (id, node roles on the host, variable named)
+CAPACITY = [
+    ("workers-only", ["worker", "worker"], "ray_worker_spec.cpus"),
+    ("head-and-workers", ["head", "worker"], "ray_head_spec.cpus/ray_worker_spec.cpus"),
+    ("head-only", ["head"], "ray_head_spec.cpus"),
+    ("no-nodes", [], "ray_worker_spec.cpus"),
+]
+
+
+@pytest.mark.parametrize(("roles", "variable"), [c[1:] for c in CAPACITY], ids=[c[0] for c in CAPACITY])
+def test_capacity_variable(roles: list[str], variable: str) -> None:
+    assert capacity_variable([{"role": r} for r in roles], "cpus") == variable
+
+
+def test_capacity_refusal_on_the_head_host_names_the_head_spec(lab_hosts: Hosts) -> None:
+    lab_hosts[HEAD]["ray_worker_count"] = 0
+    lab_hosts[HEAD]["ray_head_spec"]["cpus"] = 4
+    lab_hosts[HEAD]["facts"] = {"vcpus": 2, "memtotal_mb": 65536, "default_ipv4": None}
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == (HEAD, "ray_head_spec.cpus")
+
+
+# --------------------------------------------------------------------------- the token
+
+GOOD = "0123456789abcdef" * 4  # like Ray's own: 64 hex characters
+
+
+# (id, token on every host, problem named, or None for accepted)
+TOKENS = [
+    ("ray-like", GOOD, None),
+    ("minimum-length", "x" * AUTH_TOKEN_MIN_LENGTH, None),
+    ("symbols", "A-b_c.d~e+f/g=h!i@j#k$l%m^n&o*p(q)" + "r" * 4, None),
+    ("too-short", "x" * (AUTH_TOKEN_MIN_LENGTH - 1), "shorter than 32 characters"),
+    ("inner-space", GOOD[:20] + " " + GOOD[20:], "contains whitespace or a non-printable character"),
+    ("trailing-newline", GOOD + "\n", "contains whitespace or a non-printable character"),
+    ("tab", GOOD + "\t", "contains whitespace or a non-printable character"),
+    ("control", GOOD + "\x07", "contains whitespace or a non-printable character"),
+    ("non-ascii", GOOD + "é", "contains a non-ASCII character"),
+    ("a-number", 12345678901234567890123456789012345, "expected a string"),
+    ("a-list", [GOOD], "expected a string"),
+]
+
+
+@pytest.mark.parametrize(("token", "problem"), [c[1:] for c in TOKENS], ids=[c[0] for c in TOKENS])
+def test_auth_token_rules(token: Any, problem: str | None) -> None:
+    tokens = dict.fromkeys(WORKERS, ("ray_cluster_auth_token", token))
+    if problem is None:
+        check_auth_token(tokens, "token")
+        return
+    with pytest.raises(PlanError) as exc:
+        check_auth_token(tokens, "token")
+    assert (exc.value.host, exc.value.variable, exc.value.value) == (None, "ray_cluster_auth_token", None)
+    assert str(exc.value).startswith(f"ray_cluster_auth_token: {problem}")
+    assert str(exc.value).endswith("(value not shown)")
+    for shown in (str(token), str(token).strip(), GOOD):
+        assert shown not in str(exc.value)
+
+
+def test_auth_token_whitespace_message() -> None:
+    with pytest.raises(PlanError) as exc:
+        check_auth_token({"a": ("ray_cluster_auth_token", GOOD + " ")}, "token")
+    assert str(exc.value) == "ray_cluster_auth_token: contains whitespace or a non-printable character (value not shown)"
+
+
+# (id, token per host (None: not set), message or None)
+TOKEN_SPREADS = [
+    ("nowhere", {"a": None, "b": None}, None),
+    ("everywhere", {"a": GOOD, "b": GOOD}, None),
+    ("differs", {"a": GOOD, "b": GOOD[::-1], "c": GOOD}, "it differs between a, c | b"),
+    ("some-hosts", {"a": GOOD, "b": None, "c": None}, "it is not set on b, c"),
+    ("both", {"a": GOOD, "b": GOOD[::-1], "c": None}, "it differs between a | b; it is not set on c"),
+]
+
+
+@pytest.mark.parametrize(("spread", "problem"), [c[1:] for c in TOKEN_SPREADS], ids=[c[0] for c in TOKEN_SPREADS])
+def test_auth_token_same_on_every_host(spread: dict[str, str | None], problem: str | None) -> None:
+    tokens = {h: None if v is None else ("ray_cluster_auth_token", v) for h, v in spread.items()}
+    if problem is None:
+        check_auth_token(tokens, "token")
+        return
+    with pytest.raises(PlanError) as exc:
+        check_auth_token(tokens, "token")
+    assert str(exc.value) == f"ray_cluster_auth_token: must be the same on every cluster host: {problem} (value not shown)"
+    assert GOOD not in str(exc.value) and GOOD[::-1] not in str(exc.value)
+
+
+def test_auth_token_not_checked_without_token_auth() -> None:
+    check_auth_token({"a": ("ray_cluster_auth_token", "short"), "b": None}, "disabled")
+
+
+# (id, host variables, token the role would use)
+TOKEN_SOURCES = [
+    ("unset", {}, None),
+    ("cluster-token", {"ray_cluster_auth_token": GOOD}, ("ray_cluster_auth_token", GOOD)),
+    ("empty", {"ray_cluster_auth_token": ""}, None),
+    (
+        "role-token-wins",
+        {"ray_cluster_auth_token": GOOD, "ray_compose_auth_token": "y" * 40},
+        ("ray_compose_auth_token", "y" * 40),
+    ),
+    ("role-token-empty-wins", {"ray_cluster_auth_token": GOOD, "ray_compose_auth_token": ""}, None),
+]
+
+
+@pytest.mark.parametrize(("hvars", "expected"), [c[1:] for c in TOKEN_SOURCES], ids=[c[0] for c in TOKEN_SOURCES])
+def test_auth_token_of_follows_the_ray_compose_role(hvars: dict[str, Any], expected: Any) -> None:
+    assert auth_token_of(hvars) == expected
+
+
+# --------------------------------------------------------------------------- plain values
+
+
+class TaggedStr(str):
+    """Like Ansible's tagged and unsafe strings: a str subclass with its own repr."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"_AnsibleTaggedStr({str.__repr__(self)})"
+
+
+class TaggedInt(int):
+    def __repr__(self) -> str:
+        return f"_AnsibleTaggedInt({int(self)})"
+
+
+class TaggedDict(dict):
+    def __repr__(self) -> str:
+        return f"_AnsibleLazyTemplateDict({dict.__repr__(self)})"
+
+
+class VaultEncryptedString:
+    def __str__(self) -> str:
+        return "the-secret"
+
+
+PLAIN = [
+    ("str", TaggedStr("two"), "two", "'two'"),
+    ("int", TaggedInt(3), 3, "3"),
+    ("bool", True, True, "True"),
+    ("none", None, None, "None"),
+    ("float", 0.5, 0.5, "0.5"),
+    ("dict", TaggedDict({TaggedStr("cpus"): TaggedStr("two")}), {"cpus": "two"}, "{'cpus': 'two'}"),
+    ("list", [TaggedStr("a"), TaggedInt(1)], ["a", 1], "['a', 1]"),
+    ("tuple", (1, 2), [1, 2], "[1, 2]"),
+    ("encrypted", VaultEncryptedString(), "<encrypted, not shown>", "'<encrypted, not shown>'"),
+    ("other", Path("/x"), "/x", "'/x'"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected", "text"), [c[1:] for c in PLAIN], ids=[c[0] for c in PLAIN])
+def test_plain(value: Any, expected: Any, text: str) -> None:
+    result = plain(value)
+    assert result == expected
+    assert repr(result) == text
+    assert type(result) in (type(None), bool, int, float, str, list, dict)
+
+
+def test_plan_error_shows_values_as_written(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-80"]["ray_worker_spec"] = TaggedDict({**lab_hosts["lab-80"]["ray_worker_spec"], "cpus": TaggedStr("two")})
+    error = refusal(lab_hosts)
+    assert str(error) == "host lab-80: ray_worker_spec.cpus: expected a number (got 'two')"
+    assert error.value == "two" and type(error.value) is str
+
+
+def test_plan_error_with_ansible_tagged_values(lab_hosts: Hosts) -> None:
+    datatag = pytest.importorskip("ansible._internal._datatag._tags")
+    origin = datatag.Origin(path="/inventory/host_vars/lab-80.yml", line_num=3)
+    lab_hosts["lab-80"]["ray_worker_spec"]["cpus"] = origin.tag("two")
+    lab_hosts["lab-81"]["ray_cluster_version"] = origin.tag("2.59.0")
+    message = str(refusal(lab_hosts))
+    assert "lab-81='2.59.0'" in message and "Tagged" not in message
+    del lab_hosts["lab-81"]["ray_cluster_version"]
+    assert str(refusal(lab_hosts)) == "host lab-80: ray_worker_spec.cpus: expected a number (got 'two')"
