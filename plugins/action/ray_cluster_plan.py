@@ -98,7 +98,8 @@ class ActionModule(ActionBase):
         hostvars, groups = task_vars["hostvars"], task_vars["groups"]
         head_hosts, worker_hosts, hosts = inventory_hosts(hostvars, groups, args["head_group"], args["worker_group"])
         cluster_hosts = cluster_members(groups, args["cluster_group"])
-        plan = build_plan(head_hosts, worker_hosts, hosts, cluster_hosts=cluster_hosts, known=known)
+        group_names = (args["cluster_group"], args["head_group"], args["worker_group"])
+        plan = build_plan(head_hosts, worker_hosts, hosts, cluster_hosts=cluster_hosts, known=known, group_names=group_names)
         # The token is checked here, never passed to the planner: the plan must not hold it.
         try:
             tokens = {host: auth_token_of(hostvars[host]) for host in plan["cluster"]["hosts"]}

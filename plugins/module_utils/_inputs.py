@@ -19,8 +19,7 @@ from typing import Any
 MIB = 1024 * 1024
 
 # Host variables with these prefixes belong to this collection: each one must be a name the
-# collection knows, so a typo stops the run instead of being ignored. (Every ufw_* name in use
-# is an option of this collection's ufw role.)
+# collection knows, so a typo stops the run instead of being ignored.
 # Not `ufw_`: other UFW roles use it too (ufw_rules, ufw_logging), and refusing their variables
 # would break a play that runs them beside this collection.
 PREFIXES = ("ray_", "docker_engine_", "cluster_plan_")
@@ -163,17 +162,27 @@ def check_variable_names(hosts: Mapping[str, Mapping[str, Any]], known: Collecti
 # --------------------------------------------------------------------------- groups and workers
 
 
-def check_cluster_members(cluster_hosts: Iterable[str] | None, head_hosts: list[str], worker_hosts: list[str]) -> None:
+# The inventory groups: the cluster's parent group, the head's, the workers'.
+DEFAULT_GROUP_NAMES = ("ray_cluster", "ray_head", "ray_workers")
+
+
+def check_cluster_members(
+    cluster_hosts: Iterable[str] | None,
+    head_hosts: list[str],
+    worker_hosts: list[str],
+    group_names: tuple[str, str, str] = DEFAULT_GROUP_NAMES,
+) -> None:
     """Refuse a host of the cluster group that is in neither the head nor the worker group."""
     served = {*head_hosts, *worker_hosts}
     stray = [host for host in cluster_hosts or () if host not in served]
     if stray:
+        cluster, head, workers = group_names
         raise PlanError(
             stray[0],
             "groups",
             stray,
-            "in the cluster group but in neither the head group nor the worker group, so the plan has "
-            "nothing for it; add it to one of them or take it out of the cluster group",
+            f"in group {cluster} but in neither {head} nor {workers}, so the plan has nothing for it; "
+            f"add it to one of them or take it out of {cluster}",
         )
 
 

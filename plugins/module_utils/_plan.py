@@ -17,6 +17,7 @@ from collections.abc import Collection
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
+    DEFAULT_GROUP_NAMES,
     SOURCE_MIN_PREFIX_DEFAULT,
     PlanError,
     capacity_variable,
@@ -899,6 +900,7 @@ def build_plan(
     *,
     cluster_hosts: list[str] | None = None,
     known: Collection[str] | None = None,
+    group_names: tuple[str, str, str] = DEFAULT_GROUP_NAMES,
 ) -> dict[str, Any]:
     """Compute the whole cluster plan.
 
@@ -906,8 +908,9 @@ def build_plan(
     optional ``facts`` dict with ``vcpus``, ``memtotal_mb`` and ``default_ipv4``.
     ``cluster_hosts`` (the parent group's members, when known) may hold no host outside
     ``head_hosts`` and ``worker_hosts``. ``known``: see :func:`cluster_settings`.
+    ``group_names`` (cluster, head, workers) name the groups in messages.
     """
-    check_cluster_members(cluster_hosts, head_hosts, worker_hosts)
+    check_cluster_members(cluster_hosts, head_hosts, worker_hosts, group_names)
     if not head_hosts:
         raise PlanError(None, "groups.ray_head", [], "exactly one host must be in group ray_head; it is empty")
     if len(head_hosts) > 1:

@@ -55,7 +55,13 @@ BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str
     ("cpus-zero", {"lab-81": {"ray_worker_spec": {**WORKER, "cpus": 0}}}, None, ["lab-81", "cpus", "0"]),
     ("no-head", {}, {"ray_head": []}, ["groups.ray_head", "[]"]),
     ("two-heads", {}, {"ray_head": ["lab-84", "lab-80"]}, ["groups.ray_head", "lab-84", "lab-80"]),
-    ("head-address-invalid", {"lab-84": {"ray_node_ip": "head.invalid"}}, None, ["lab-84", "ray_node_ip", "head.invalid"]),
+    # The lab reaches a server at its ray_node_ip: keep the connection address valid.
+    (
+        "head-address-invalid",
+        {"lab-84": {"ray_node_ip": "head.invalid", "ansible_host": "172.28.84.84"}},
+        None,
+        ["lab-84", "ray_node_ip", "head.invalid"],
+    ),
     (
         "head-outside-allowed-sources",
         {"group:ray_cluster": {"ray_cluster_allowed_sources": ["172.28.84.80/30"]}},

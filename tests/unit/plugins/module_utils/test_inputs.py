@@ -240,14 +240,22 @@ def test_cluster_host_outside_head_and_workers(lab_hosts: Hosts, cluster_hosts: 
         return
     error = refusal(lab_hosts, cluster_hosts=cluster_hosts)
     assert (error.host, error.variable) == (stray, "groups")
-    assert str(error).startswith(f"host {stray}: groups: in the cluster group but in neither the head group nor the worker group")
+    assert str(error).startswith(f"host {stray}: groups: in group ray_cluster but in neither ray_head nor ray_workers")
 
 
 def test_cluster_host_outside_head_and_workers_message(lab_hosts: Hosts) -> None:
     assert str(refusal(lab_hosts, cluster_hosts=[*WORKERS, "lab-85"])) == (
-        "host lab-85: groups: in the cluster group but in neither the head group nor the worker group, so the plan has "
-        "nothing for it; add it to one of them or take it out of the cluster group (got ['lab-85'])"
+        "host lab-85: groups: in group ray_cluster but in neither ray_head nor ray_workers, so the plan has "
+        "nothing for it; add it to one of them or take it out of ray_cluster (got ['lab-85'])"
     )
+
+
+def test_cluster_host_outside_names_the_inventory_groups(lab_hosts: Hosts) -> None:
+    with pytest.raises(PlanError) as exc:
+        build_plan(
+            [HEAD], WORKERS, lab_hosts, cluster_hosts=[*WORKERS, "lab-85"], known=KNOWN, group_names=("all_ray", "heads", "nodes")
+        )
+    assert "in group all_ray but in neither heads nor nodes" in str(exc.value)
 
 
 # --------------------------------------------------------------------------- firewall sources

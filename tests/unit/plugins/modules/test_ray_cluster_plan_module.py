@@ -207,7 +207,7 @@ PLAN_RUNS = [
         "stray-cluster-host",
         ("  children:\n", "  hosts:\n    node-c: {ansible_host: 192.0.2.12}\n  children:\n"),
         [],
-        "host node-c: groups: in the cluster group but in neither the head group nor the worker group",
+        "host node-c: groups: in group ray_cluster but in neither ray_head nor ray_workers",
     ),
     (
         "unknown-extra-var",
