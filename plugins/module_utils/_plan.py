@@ -267,9 +267,7 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
             raise PlanError(None, key, value, "expected a list of addresses or CIDR networks")
         s[key] = [parse_source(v, None, key) for v in value]
     if "any" in s["ray_cluster_allowed_sources"] or "any" in s["ray_cluster_admin_sources"]:
-        key = (
-            "ray_cluster_allowed_sources" if "any" in s["ray_cluster_allowed_sources"] else "ray_cluster_admin_sources"
-        )
+        key = "ray_cluster_allowed_sources" if "any" in s["ray_cluster_allowed_sources"] else "ray_cluster_admin_sources"
         raise PlanError(None, key, s[key], "'any' would open Ray's ports to everyone; list networks instead")
     check_sources(s)
     for key in (*FIXED_PORT_VARIABLES, "ray_cluster_port_base"):
@@ -299,9 +297,7 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
             f"expected one of {', '.join(DASHBOARD_BINDS)}",
         )
     if s["ray_cluster_auth_mode"] not in AUTH_MODES:
-        raise PlanError(
-            None, "ray_cluster_auth_mode", s["ray_cluster_auth_mode"], f"expected one of {', '.join(AUTH_MODES)}"
-        )
+        raise PlanError(None, "ray_cluster_auth_mode", s["ray_cluster_auth_mode"], f"expected one of {', '.join(AUTH_MODES)}")
     if s["ray_cluster_auth_mode"] == "token" and version < AUTH_TOKEN_MIN_VERSION:
         raise PlanError(
             None,
@@ -322,15 +318,11 @@ def _validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
             "expected a label prefix such as com.example",
         )
     if not re.fullmatch(r"/[A-Za-z0-9_./-]+", str(s["ray_cluster_auth_token_file"])):
-        raise PlanError(
-            None, "ray_cluster_auth_token_file", s["ray_cluster_auth_token_file"], "expected an absolute path"
-        )
+        raise PlanError(None, "ray_cluster_auth_token_file", s["ray_cluster_auth_token_file"], "expected an absolute path")
     if not str(s["ray_cluster_compose_dir"]).startswith("/"):
         raise PlanError(None, "ray_cluster_compose_dir", s["ray_cluster_compose_dir"], "expected an absolute path")
     if not isinstance(s["ray_cluster_stagger_worker_start"], bool):
-        raise PlanError(
-            None, "ray_cluster_stagger_worker_start", s["ray_cluster_stagger_worker_start"], "expected true or false"
-        )
+        raise PlanError(None, "ray_cluster_stagger_worker_start", s["ray_cluster_stagger_worker_start"], "expected true or false")
     if not isinstance(s["ray_cluster_allow_oversubscription"], bool):
         raise PlanError(
             None,
@@ -377,9 +369,7 @@ def node_spec(
             raise PlanError(host, layer_var, layer, "expected a mapping of node settings")
         unknown = sorted(set(layer) - set(SPEC_KEYS))
         if unknown:
-            raise PlanError(
-                host, f"{layer_var}.{unknown[0]}", layer[unknown[0]], f"unknown key; allowed: {', '.join(SPEC_KEYS)}"
-            )
+            raise PlanError(host, f"{layer_var}.{unknown[0]}", layer[unknown[0]], f"unknown key; allowed: {', '.join(SPEC_KEYS)}")
         merged.update(layer)
     v = variable
     name = str(merged.get("name") or default_name)
@@ -421,9 +411,7 @@ def node_spec(
     else:
         store = parse_size(merged["object_store_memory"], host, f"{v}.object_store_memory")
         if store < OBJECT_STORE_MINIMUM:
-            raise PlanError(
-                host, f"{v}.object_store_memory", merged["object_store_memory"], "below Ray's minimum of 75MiB"
-            )
+            raise PlanError(host, f"{v}.object_store_memory", merged["object_store_memory"], "below Ray's minimum of 75MiB")
         if store * 11 > shm * 10:  # shm >= 1.1 x store, in integers
             raise PlanError(
                 host,
@@ -696,9 +684,7 @@ def compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprin
     if c["auth_mode"] == "token" and not re.fullmatch(r"[0-9a-f]{16,64}", str(token_fingerprint or "")):
         raise ValueError("token authentication is on: pass the token's sha256 fingerprint (hex), not the token")
     role = "head" if kind == "head" else "worker"
-    services = {
-        n["name"]: compose_service(host, n, h["node_ip"], c, token_fingerprint) for n in h["nodes"] if n["role"] == role
-    }
+    services = {n["name"]: compose_service(host, n, h["node_ip"], c, token_fingerprint) for n in h["nodes"] if n["role"] == role}
     if c.get("stagger_worker_start") and kind == "workers":
         # Start a host's workers one after the other: each waits for the previous one to be
         # healthy. For hosts too small to start many Ray nodes at once.

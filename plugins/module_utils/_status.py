@@ -62,13 +62,16 @@ _UNITS = {
     "PB": 10**15,
 }
 _MEMORY_RESOURCES = {"memory", "object_store_memory"}
-_NUM = r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+# A number as Python prints a float or an int: any sign (Ray prints negative usage when its
+# accounting is off, e.g. `-8.0/2.0 accelerator_type:T4`), an exponent (`1e-05`), `.5`.
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _UNIT = r"(?:[KMGTP]i?B|B)"
-# `0.0/2.0 CPU`, `0B/16.31GiB memory`, Ray 1.x `0.00/70.437 GiB memory`,
-# optionally followed by `(x used of y reserved in placement groups)`.
+# `0.0/2.0 CPU`, `0B/16.31GiB memory`, Ray 1.x `0.00/70.437 GiB memory`, `-1073741824B/2.00GiB memory`,
+# optionally followed by `(x used of y reserved in placement groups)`. The name is anything Ray
+# prints (`accelerator_type:T4`, `TPU-v4-16-head`, `my.res`, a custom name with spaces).
 _USAGE_RE = re.compile(
     rf"^(?P<used>{_NUM})(?P<used_unit>{_UNIT})?/(?P<total>{_NUM})(?P<total_unit>{_UNIT})?"
-    rf"(?:\s+(?P<unit>{_UNIT}))?\s+(?P<name>\S+)(?:\s+\(.*\))?$"
+    rf"(?:\s+(?P<unit>{_UNIT}))?\s+(?P<name>\S.*?)(?:\s+\([^()]*\))?$"
 )
 _NODE_RE = re.compile(r"^(?P<count>\d+)\s+(?P<id>\S.*)$")
 _LAUNCHING_RE = re.compile(r",\s*(?P<count>\d+)\s+launching$")
@@ -86,8 +89,7 @@ def _parse_usage(line: str, lineno: int) -> tuple[str, dict[str, float]]:
     m = _USAGE_RE.match(line)
     if not m:
         raise ValueError(
-            f"ray status line {lineno}: expected a resource usage line such as '0.0/2.0 CPU' or "
-            f"'0B/1.00GiB memory', got {line!r}"
+            f"ray status line {lineno}: expected a resource usage line such as '0.0/2.0 CPU' or '0B/1.00GiB memory', got {line!r}"
         )
     name = m["name"]
     used_unit = m["used_unit"] or m["unit"]
@@ -100,9 +102,7 @@ def _parse_usage(line: str, lineno: int) -> tuple[str, dict[str, float]]:
 def _parse_node_line(line: str, lineno: int, section: str) -> tuple[int, str]:
     m = _NODE_RE.match(line)
     if not m:
-        raise ValueError(
-            f"ray status line {lineno}: expected '<count> <node id or type>' in the {section} section, got {line!r}"
-        )
+        raise ValueError(f"ray status line {lineno}: expected '<count> <node id or type>' in the {section} section, got {line!r}")
     return int(m["count"]), m["id"].strip()
 
 
@@ -233,9 +233,7 @@ def summarize_cluster(nodes: list[dict[str, Any]], expected: list[dict[str, Any]
             )
         plan[key] = exp
         host_of_ip.setdefault(key[0], exp["host"])
-        h = per_host.setdefault(
-            exp["host"], {"expected": 0, "alive": 0, "cpus": 0.0, "memory": 0, "object_store_memory": 0}
-        )
+        h = per_host.setdefault(exp["host"], {"expected": 0, "alive": 0, "cpus": 0.0, "memory": 0, "object_store_memory": 0})
         h["expected"] += 1
 
     out_nodes: list[dict[str, Any]] = []

@@ -85,8 +85,15 @@ def summary_lines(cluster: dict[str, Any], plan: dict[str, Any]) -> list[str]:
             f"{host:<14} {f'{alive}/{expected}':>9} {h.get('cpus', 0):>6g} "
             f"{format_size(int(h.get('memory', 0))):>11} {format_size(int(h.get('object_store_memory', 0))):>13}"
         )
-        totals.update({"expected": expected, "alive": alive, "cpus": h.get("cpus", 0),
-                       "memory": h.get("memory", 0), "store": h.get("object_store_memory", 0)})
+        totals.update(
+            {
+                "expected": expected,
+                "alive": alive,
+                "cpus": h.get("cpus", 0),
+                "memory": h.get("memory", 0),
+                "store": h.get("object_store_memory", 0),
+            }
+        )
     lines.append("-" * len(header))
     lines.append(
         f"{'total':<14} {str(totals['alive']) + '/' + str(totals['expected']):>9} {totals['cpus']:>6g} "

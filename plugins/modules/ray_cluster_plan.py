@@ -148,9 +148,7 @@ def main() -> None:
         module.fail_json(msg="hosts is required when the module runs without its action plugin")
     try:
         # Without the action plugin (not the usual path) the role options are not known here.
-        plan = build_plan(
-            module.params["head_hosts"] or [], module.params["worker_hosts"] or [], module.params["hosts"]
-        )
+        plan = build_plan(module.params["head_hosts"] or [], module.params["worker_hosts"] or [], module.params["hosts"])
     except PlanError as exc:
         module.fail_json(msg=str(exc), host=exc.host, variable=exc.variable)
     for warning in plan["warnings"]:

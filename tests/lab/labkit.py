@@ -57,11 +57,23 @@ class Run:
         return "\n".join([f"<rc={self.rc} {' '.join(self.argv[1:])}>", *shown, *lines[-8:]])
 
 
-def playbook(playbook_path: str, *args: str, inventory: Path = LAB_INVENTORY, timeout: int = 1200) -> Run:
-    argv = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / playbook_path), *args]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+def playbook(
+    playbook_path: str,
+    *args: str,
+    inventory: Path = LAB_INVENTORY,
+    timeout: int = 1200,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """Run a playbook of this checkout (a path under ROOT) or of an installed collection (its FQCN,
+    such as ``wizardsofts.ray_cluster.site``). ``env`` is laid over the default environment (which
+    reads this checkout's ansible.cfg); ``cwd`` is where it runs (default: the checkout)."""
+    target = str(ROOT / playbook_path) if playbook_path.endswith((".yml", ".yaml")) else playbook_path
+    argv = [str(BIN / "ansible-playbook"), "-i", str(inventory), target, *args]
+    run_env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    run_env.update(env or {})
     start = time.monotonic()
-    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(argv, cwd=cwd, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
     run = Run(argv, proc, time.monotonic() - start)
     shown = " ".join("-e <secret>" if "token" in a else a for a in argv[3:])
     log(f"{shown}: rc={run.rc} in {run.seconds:.1f} s, changed on {sorted(run.changed_hosts()) or 'no host'}")

@@ -43,12 +43,16 @@ for node_id, _ in pulled:
     tasks_per_node[node_id] = tasks_per_node.get(node_id, 0) + 1
 cross = [c for c in consumed if c[0] != c[1]]
 ok = sorted(int(c[2]) for c in consumed) == list(range(TASKS))
-print(json.dumps({
-    "ok": ok,
-    "tasks": TASKS,
-    "elapsed": round(elapsed, 2),
-    "tasks_per_node": tasks_per_node,
-    "cross_node_transfers": len(cross),
-    "bytes_moved": sum(c[3] for c in cross),
-}))
+print(
+    json.dumps(
+        {
+            "ok": ok,
+            "tasks": TASKS,
+            "elapsed": round(elapsed, 2),
+            "tasks_per_node": tasks_per_node,
+            "cross_node_transfers": len(cross),
+            "bytes_moved": sum(c[3] for c in cross),
+        }
+    )
+)
 sys.exit(0 if ok else 1)

@@ -92,3 +92,53 @@ def test_cluster_plan_node_spec_keys(name: str) -> None:
 )
 def test_cluster_plan_choices_like_the_planner(name: str, choices: tuple[str, ...]) -> None:
     assert tuple(_options("cluster_plan")[name]["choices"]) == choices
+
+
+def _entry_points(role: str) -> dict[str, dict[str, Any]]:
+    return _load(ROLES_DIR / role / "meta" / "argument_specs.yml")["argument_specs"]
+
+
+def _tasks_from_calls() -> list[tuple[str, str, str]]:
+    """(file, role, tasks_from) for every include_role/import_role of this collection's roles."""
+    root = ROLES_DIR.parent
+    calls: list[tuple[str, str, str]] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if str(key).endswith(("include_role", "import_role")) and isinstance(value, dict) and "tasks_from" in value:
+                    role = str(value["name"]).removeprefix("wizardsofts.ray_cluster.")
+                    calls.append((where, role, str(value["tasks_from"]).removesuffix(".yml")))
+                walk(value, where)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, where)
+
+    for path in sorted([*root.glob("*.yml"), *root.glob("playbooks/*.yml"), *root.glob("roles/*/tasks/*.yml")]):
+        walk(_load(path), str(path.relative_to(root)))
+    return calls
+
+
+TASKS_FROM = _tasks_from_calls()
+
+
+def test_tasks_from_calls_are_found() -> None:
+    assert ("playbooks/teardown.yml", "ray_image", "remove") in TASKS_FROM
+    assert ("playbooks/site.yml", "ufw", "preflight") in TASKS_FROM
+
+
+@pytest.mark.parametrize(("where", "role", "entry"), TASKS_FROM, ids=[f"{w}:{r}.{e}" for w, r, e in TASKS_FROM])
+def test_every_entry_point_used_is_in_the_spec(where: str, role: str, entry: str) -> None:
+    # Also makes Ansible validate the options of that entry point when it is called.
+    assert entry in _entry_points(role), f"{where}: {role} tasks_from {entry} has no entry point in its argument_specs.yml"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=ROLES)
+def test_every_entry_point_is_described(role: str) -> None:
+    for entry, spec in _entry_points(role).items():
+        assert (ROLES_DIR / role / "tasks" / f"{entry}.yml").is_file(), f"{role}: entry point {entry} has no tasks file"
+        assert spec.get("short_description"), f"{role}: {entry} has no short_description"
+        assert spec.get("description"), f"{role}: {entry} has no description"
+        for name, option in (spec.get("options") or {}).items():
+            assert name in _options(role), f"{role}: {entry} lists {name}, which the main entry point does not"
+            assert option == _options(role)[name], f"{role}: {entry} documents {name} unlike the main entry point"

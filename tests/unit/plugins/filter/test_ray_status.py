@@ -52,8 +52,14 @@ def test_ansible_doc_renders() -> None:
     exe = str(ansible_doc) if ansible_doc.exists() else shutil.which("ansible-doc")
     if not exe:
         pytest.skip("ansible-doc not found")
-    proc = subprocess.run([exe, "-t", "filter", "wizardsofts.ray_cluster.ray_status_facts"], cwd=REPO,
-                          capture_output=True, text=True, check=False, timeout=120)
+    proc = subprocess.run(
+        [exe, "-t", "filter", "wizardsofts.ray_cluster.ray_status_facts"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ray_status_facts" in proc.stdout
     assert "RETURN VALUES" in proc.stdout

@@ -331,9 +331,7 @@ STATES = [
     (
         # A rule comment that looks like a Default line must not be read as one.
         "rule-comment-lookalike",
-        STATUS_VERBOSE.format(policy="deny", logging="low").replace(
-            "# ray_cluster ssh", "# allow (incoming) note"
-        ),
+        STATUS_VERBOSE.format(policy="deny", logging="low").replace("# ray_cluster ssh", "# allow (incoming) note"),
         {"active": True, "logging": "low", "incoming": "deny", "outgoing": "allow", "routed": "disabled"},
     ),
 ]

@@ -81,6 +81,18 @@ def test_fixture(name: str) -> None:
         ("published_pr36894_verbose_launching", {"active_nodes": 22, "pending_nodes": 4, "recent_failures": 1}),
         ("published_ray_v2_formatter_test", {"pending_nodes": 3, "recent_failures": 2}),
         ("published_pr49350_v2_idle_pending", {"active_nodes": 0, "idle_nodes": 1, "pending_nodes": 1}),
+        (
+            "published_issue26761_negative_usage",
+            {
+                "format": "healthy",
+                "active_nodes": 2,
+                "node_ids": ["ray.head.default", "ray.worker.default"],
+                "demands": [
+                    "{'CPU': 1.0, 'node:10.0.2.102': 0.001}: 1+ pending tasks/actors (1+ using placement groups)",
+                    "{'CPU': 1.0, 'node:10.0.2.51': 0.001}: 1+ pending tasks/actors (1+ using placement groups)",
+                ],
+            },
+        ),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
@@ -101,6 +113,10 @@ def test_fixture_values(name: str, checks: dict[str, Any]) -> None:
         ("published_pr36894_verbose_launching", "AcceleratorType:V100", 1.0, 2.0),
         ("published_ray_v2_formatter_test", "object_store_memory", round(5.42 * 1024), round(10.04 * 1024)),
         ("published_pr49350_v2_idle_pending", "object_store_memory", 0.0, round(495.58 * 2**20)),
+        # Ray printed more used than total: kept as printed, negative included.
+        ("published_issue26761_negative_usage", "accelerator_type:T4", -8.0, 2.0),
+        ("published_issue26761_negative_usage", "CPU", 3.0, 8.0),
+        ("published_issue26761_negative_usage", "object_store_memory", round(0.05 * GIB), round(8.895 * GIB)),
     ],
     ids=lambda v: str(v),
 )
@@ -132,6 +148,52 @@ def test_usage_units(line: str, used: float, total: float) -> None:
     assert usage == {"used": used, "total": total}
 
 
+# Usage lines as Ray's formatter can print them (python/ray/autoscaler/_private/util.py, parse_usage:
+# f"{used}/{total} {resource}", memory through format_memory). The value is kept as printed.
+@pytest.mark.parametrize(
+    ("line", "name", "used", "total"),
+    [
+        ("-8.0/2.0 accelerator_type:T4 (0.0 used of 10.0 reserved in placement groups)", "accelerator_type:T4", -8.0, 2.0),
+        ("-2.0/52.0 CPU (0.0 used of 2.0 reserved in placement groups)", "CPU", -2.0, 52.0),
+        ("-1073741824B/2.00GiB memory", "memory", -float(GIB), 2.0 * GIB),
+        ("-0.50/1.000 GiB object_store_memory", "object_store_memory", -float(GIB // 2), float(GIB)),
+        ("0B/512.00KiB object_store_memory", "object_store_memory", 0.0, 512.0 * 1024),
+        ("0.0/0.0 GPU", "GPU", 0.0, 0.0),
+        ("+1.0/2.0 CPU", "CPU", 1.0, 2.0),
+        ("1e-05/1.0 custom", "custom", 1e-05, 1.0),
+        ("-1e-05/1.0 custom", "custom", -1e-05, 1.0),
+        ("1E+20/1E+21 custom", "custom", 1e20, 1e21),
+        (".5/1 custom", "custom", 0.5, 1.0),
+        ("1/2 AcceleratorType:V100", "AcceleratorType:V100", 1.0, 2.0),
+        ("0.0/4.0 TPU-v4-16-head", "TPU-v4-16-head", 0.0, 4.0),
+        ("1.0/2.0 my.resource:x_1", "my.resource:x_1", 1.0, 2.0),
+        ("1.0/2.0 custom resource (1.0 used of 2.0 reserved in placement groups)", "custom resource", 1.0, 2.0),
+        ("0B/1.00GiB memory (0B used of 1.00GiB reserved in placement groups)", "memory", 0.0, float(GIB)),
+    ],
+    ids=[
+        "negative",
+        "negative-ray1.7",
+        "negative-memory-bytes",
+        "negative-ray1-unit-after",
+        "B-KiB",
+        "zero-total",
+        "plus-sign",
+        "small-exponent",
+        "negative-exponent",
+        "large-exponent",
+        "leading-dot",
+        "ints",
+        "dashes",
+        "dots-and-colons",
+        "spaces-in-name",
+        "memory-placement-group",
+    ],
+)
+def test_usage_lines_ray_can_print(line: str, name: str, used: float, total: float) -> None:
+    text = f"{STATUS_HEAD}Active:\n 1 node_a\nResources\n-----\nUsage:\n {line}\n"
+    assert parse_ray_status(text)["resources"] == {name: {"used": used, "total": total}}
+
+
 def test_text_before_banner_and_unknown_sections_are_ignored() -> None:
     text = (
         "2026-01-01 WARNING something noisy\n"
@@ -158,11 +220,28 @@ def test_crlf() -> None:
         (f"{STATUS_HEAD}Active:\n 1 a\nIdle:\n x y z\n", "in the Idle section"),
         (f"{STATUS_HEAD}Active:\n 1 a\nUsage:\n lots of CPU\n", "expected a resource usage line"),
         (f"{STATUS_HEAD}Active:\n 1 a\nTotal Usage:\n 1/2\n", "expected a resource usage line"),
+        (f"{STATUS_HEAD}Active:\n 1 a\nUsage:\n n/a CPU\n", "expected a resource usage line"),
+        (f"{STATUS_HEAD}Active:\n 1 a\nUsage:\n --8.0/2.0 CPU\n", "expected a resource usage line"),
+        (f"{STATUS_HEAD}Active:\n 1 a\nUsage:\n 1.0/2.0GiB\n", "expected a resource usage line"),
         (None, "got a NoneType"),
         (b"Active:\n 1 a\n", "got a bytes"),
     ],
-    ids=["empty", "blank", "garbage", "traceback", "no-node-section", "node-line", "idle-line", "usage-line",
-         "usage-without-name", "none", "bytes"],
+    ids=[
+        "empty",
+        "blank",
+        "garbage",
+        "traceback",
+        "no-node-section",
+        "node-line",
+        "idle-line",
+        "usage-line",
+        "usage-without-name",
+        "usage-not-a-number",
+        "usage-double-sign",
+        "usage-unit-without-name",
+        "none",
+        "bytes",
+    ],
 )
 def test_parse_errors(text: Any, message: str) -> None:
     with pytest.raises(ValueError) as err:
@@ -175,23 +254,61 @@ def test_parse_errors(text: Any, message: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 EXPECTED = [
-    {"host": "lab-84", "name": "ray-head", "role": "head", "ip": "10.0.0.84", "node_manager_port": 20000,
-     "num_cpus": 0, "memory": 2 * GIB, "object_store_memory": 256 * 2**20},
-    {"host": "lab-84", "name": "ray-worker-1", "role": "worker", "ip": "10.0.0.84", "node_manager_port": 20100,
-     "num_cpus": 2, "memory": GIB, "object_store_memory": 128 * 2**20},
-    {"host": "lab-85", "name": "ray-worker-1", "role": "worker", "ip": "10.0.0.85", "node_manager_port": 20000,
-     "num_cpus": 2, "memory": GIB, "object_store_memory": 128 * 2**20},
-    {"host": "lab-85", "name": "ray-worker-2", "role": "worker", "ip": "10.0.0.85", "node_manager_port": 20100,
-     "num_cpus": 2, "memory": GIB, "object_store_memory": 128 * 2**20},
+    {
+        "host": "lab-84",
+        "name": "ray-head",
+        "role": "head",
+        "ip": "10.0.0.84",
+        "node_manager_port": 20000,
+        "num_cpus": 0,
+        "memory": 2 * GIB,
+        "object_store_memory": 256 * 2**20,
+    },
+    {
+        "host": "lab-84",
+        "name": "ray-worker-1",
+        "role": "worker",
+        "ip": "10.0.0.84",
+        "node_manager_port": 20100,
+        "num_cpus": 2,
+        "memory": GIB,
+        "object_store_memory": 128 * 2**20,
+    },
+    {
+        "host": "lab-85",
+        "name": "ray-worker-1",
+        "role": "worker",
+        "ip": "10.0.0.85",
+        "node_manager_port": 20000,
+        "num_cpus": 2,
+        "memory": GIB,
+        "object_store_memory": 128 * 2**20,
+    },
+    {
+        "host": "lab-85",
+        "name": "ray-worker-2",
+        "role": "worker",
+        "ip": "10.0.0.85",
+        "node_manager_port": 20100,
+        "num_cpus": 2,
+        "memory": GIB,
+        "object_store_memory": 128 * 2**20,
+    },
 ]
 
 
-def ray_node(node_id: str, ip: str, port: int, alive: bool = True, cpus: float = 2.0,
-             memory: float = GIB, store: float = 128 * 2**20) -> dict[str, Any]:
+def ray_node(
+    node_id: str, ip: str, port: int, alive: bool = True, cpus: float = 2.0, memory: float = GIB, store: float = 128 * 2**20
+) -> dict[str, Any]:
     """One entry as ray.nodes() returns it."""
     return {
-        "NodeID": node_id, "Alive": alive, "alive": alive, "NodeManagerAddress": ip, "NodeManagerPort": port,
-        "NodeName": ip, "Resources": {"CPU": cpus, "memory": memory, "object_store_memory": store, f"node:{ip}": 1.0},
+        "NodeID": node_id,
+        "Alive": alive,
+        "alive": alive,
+        "NodeManagerAddress": ip,
+        "NodeManagerPort": port,
+        "NodeName": ip,
+        "Resources": {"CPU": cpus, "memory": memory, "object_store_memory": store, f"node:{ip}": 1.0},
         "Labels": {"ray.io/node-id": node_id},
     }
 
@@ -213,8 +330,14 @@ def test_whole_cluster() -> None:
         "lab-85": {"expected": 2, "alive": 2, "cpus": 4.0, "memory": 2 * GIB, "object_store_memory": 256 * 2**20},
     }
     assert s["nodes"][0] == {
-        "id": "h", "ip": "10.0.0.84", "port": 20000, "alive": True, "host": "lab-84", "name": "ray-head",
-        "role": "head", "resources": WHOLE[0]["Resources"],
+        "id": "h",
+        "ip": "10.0.0.84",
+        "port": 20000,
+        "alive": True,
+        "host": "lab-84",
+        "name": "ray-head",
+        "role": "head",
+        "resources": WHOLE[0]["Resources"],
     }
 
 
@@ -235,11 +358,26 @@ def test_whole_cluster() -> None:
         # a dead unknown node is neither alive nor unexpected
         ([*WHOLE, ray_node("z", "10.0.0.99", 20000, alive=False)], True, 4, {}, [], 2),
     ],
-    ids=["one-missing", "host-missing", "empty-table", "dead-then-alive", "alive-then-dead", "only-dead",
-         "unexpected-port", "unexpected-ip", "dead-unknown"],
+    ids=[
+        "one-missing",
+        "host-missing",
+        "empty-table",
+        "dead-then-alive",
+        "alive-then-dead",
+        "only-dead",
+        "unexpected-port",
+        "unexpected-ip",
+        "dead-unknown",
+    ],
 )
-def test_summarize_cases(nodes: list[dict[str, Any]], whole: bool, alive: int, missing_by_host: dict[str, list[str]],
-                         unexpected_ids: list[str], lab85_alive: int) -> None:
+def test_summarize_cases(
+    nodes: list[dict[str, Any]],
+    whole: bool,
+    alive: int,
+    missing_by_host: dict[str, list[str]],
+    unexpected_ids: list[str],
+    lab85_alive: int,
+) -> None:
     s = summarize_cluster(nodes, EXPECTED)
     assert s["whole"] is whole
     assert s["alive_nodes"] == alive
@@ -297,8 +435,16 @@ def test_real_restarted_worker_table() -> None:
         ([{"NodeID": "a"}], [], "nodes[0]: missing key(s) NodeManagerAddress, NodeManagerPort"),
         ([{**WHOLE[0], "NodeManagerPort": None}], [], "expected an integer port, got None"),
     ],
-    ids=["nodes-not-list", "node-not-dict", "expected-not-list", "expected-key", "expected-port", "duplicate-endpoint",
-         "node-key", "node-port"],
+    ids=[
+        "nodes-not-list",
+        "node-not-dict",
+        "expected-not-list",
+        "expected-key",
+        "expected-port",
+        "duplicate-endpoint",
+        "node-key",
+        "node-port",
+    ],
 )
 def test_summarize_errors(nodes: Any, expected: Any, message: str) -> None:
     with pytest.raises(ValueError) as err:
@@ -323,8 +469,9 @@ def test_node_table_script_compiles() -> None:
 
 def test_node_table_script_without_ray() -> None:
     """Without Ray installed the script fails (non-zero), never prints a half table."""
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", NODE_TABLE_SCRIPT], capture_output=True, text=True,
-                          check=False, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", NODE_TABLE_SCRIPT], capture_output=True, text=True, check=False, timeout=60
+    )
     assert proc.returncode != 0
     assert NODE_TABLE_MARKER not in proc.stdout
 
@@ -369,8 +516,11 @@ def test_argv() -> None:
 
 @pytest.mark.parametrize(
     ("stdout", "stderr", "tail"),
-    [("", "Error: No such container: ray-head\n", "Error: No such container: ray-head"),
-     ("out line\n", "", "out line"), ("", "", "no output")],
+    [
+        ("", "Error: No such container: ray-head\n", "Error: No such container: ray-head"),
+        ("out line\n", "", "out line"),
+        ("", "", "no output"),
+    ],
     ids=["stderr", "stdout", "nothing"],
 )
 def test_command_error(stdout: str, stderr: str, tail: str) -> None:
@@ -419,10 +569,8 @@ def reader(clock: FakeClock, readings: list[Any]) -> Any:
     [
         ([("gcs", WHOLE, STATUS_TEXT)], 0, 5, 1, []),
         ([("gcs", WHOLE, STATUS_TEXT)], 60, 5, 1, []),
-        ([("gcs", WHOLE[:2], STATUS_TEXT), ("gcs", WHOLE[:3], STATUS_TEXT), ("gcs", WHOLE, STATUS_TEXT)], 60, 5, 3,
-         [5, 5]),
-        ([ValueError("docker exec ray-head failed (rc=1): No such container"), ("gcs", WHOLE, STATUS_TEXT)], 60, 5, 2,
-         [5]),
+        ([("gcs", WHOLE[:2], STATUS_TEXT), ("gcs", WHOLE[:3], STATUS_TEXT), ("gcs", WHOLE, STATUS_TEXT)], 60, 5, 3, [5, 5]),
+        ([ValueError("docker exec ray-head failed (rc=1): No such container"), ("gcs", WHOLE, STATUS_TEXT)], 60, 5, 2, [5]),
         ([("gcs", WHOLE, "garbage")], 0, 5, 1, []),
     ],
     ids=["read-once", "whole-at-once", "joins-over-time", "container-not-up-yet", "status-text-unparsable"],
@@ -493,12 +641,16 @@ def test_wait_without_expected_nodes_reads_once() -> None:
 
 @pytest.mark.parametrize(
     ("wait_timeout", "delay", "message"),
-    [(-1, 5, "wait_timeout: expected seconds >= 0"), (10, 0, "delay: expected seconds > 0"),
-     (10, -1, "delay: expected seconds > 0")],
+    [
+        (-1, 5, "wait_timeout: expected seconds >= 0"),
+        (10, 0, "delay: expected seconds > 0"),
+        (10, -1, "delay: expected seconds > 0"),
+    ],
     ids=["negative-timeout", "zero-delay", "negative-delay"],
 )
 def test_wait_bad_arguments(wait_timeout: int, delay: int, message: str) -> None:
     clock = FakeClock()
     with pytest.raises(ValueError, match=message):
-        wait_for_cluster(reader(clock, [("gcs", WHOLE, STATUS_TEXT)]), EXPECTED, wait_timeout, delay, clock=clock,
-                         sleep=clock.sleep)
+        wait_for_cluster(
+            reader(clock, [("gcs", WHOLE, STATUS_TEXT)]), EXPECTED, wait_timeout, delay, clock=clock, sleep=clock.sleep
+        )
