@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from labkit import UNSET, inventory_with, playbook, snapshot
+from labkit import UNSET, Run, inventory_with, playbook, snapshot
 
 WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
 
@@ -157,16 +158,38 @@ PLANNER_CASES = [case for case in BAD_INPUT if case[0] not in {
 }]  # fmt: skip
 
 
+# Bad-input runs are read-only and independent: run them a few at a time (each is mostly waiting
+# on SSH and on the plan), then let one test per case judge its own run.
+PARALLEL_RUNS = 3
+
+
+def run_cases(playbook_path: str, cases: list[Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    def one(case: Any) -> tuple[str, Run]:
+        case_id, changes, groups, _ = case
+        return case_id, playbook(playbook_path, inventory=inventory_with(tmp_path_factory.mktemp(case_id), changes, groups))
+
+    with ThreadPoolExecutor(max_workers=PARALLEL_RUNS) as pool:
+        return dict(pool.map(one, cases))
+
+
 @pytest.fixture(scope="module")
 def lab_before() -> dict[str, Any]:
     return snapshot()
 
 
-@pytest.mark.parametrize(("changes", "groups", "words"), [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
-def test_bad_input_stops_before_any_change(
-    tmp_path: Path, lab_before: dict[str, Any], changes: dict[str, Any], groups: Any, words: list[str]
-) -> None:
-    run = playbook("site.yml", inventory=inventory_with(tmp_path, changes, groups))
+@pytest.fixture(scope="module")
+def site_runs(lab_before: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    return run_cases("site.yml", BAD_INPUT, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def plan_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    return run_cases("playbooks/plan.yml", PLANNER_CASES, tmp_path_factory)
+
+
+@pytest.mark.parametrize(("case_id", "words"), [(c[0], c[3]) for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_stops_before_any_change(site_runs: dict[str, Run], case_id: str, words: list[str]) -> None:
+    run = site_runs[case_id]
     assert run.rc != 0, run
     failure = run.out[run.out.find("fatal:") :] if "fatal:" in run.out else run.out
     for word in words:
@@ -178,9 +201,9 @@ def test_bad_input_stops_before_any_change(
     assert "lab-test-token" not in run.out, "a refused token was printed"
 
 
-@pytest.mark.parametrize(("changes", "groups", "words"), [c[1:] for c in PLANNER_CASES], ids=[c[0] for c in PLANNER_CASES])
-def test_the_plan_alone_refuses_the_same_input(tmp_path: Path, changes: dict[str, Any], groups: Any, words: list[str]) -> None:
-    run = playbook("playbooks/plan.yml", inventory=inventory_with(tmp_path, changes, groups))
+@pytest.mark.parametrize(("case_id", "words"), [(c[0], c[3]) for c in PLANNER_CASES], ids=[c[0] for c in PLANNER_CASES])
+def test_the_plan_alone_refuses_the_same_input(plan_runs: dict[str, Run], case_id: str, words: list[str]) -> None:
+    run = plan_runs[case_id]
     assert run.rc != 0, run
     failure = run.out[run.out.find("fatal:") :] if "fatal:" in run.out else run.out
     for word in words:

@@ -25,7 +25,9 @@ def test_token_rotation_rolls_the_cluster_to_the_new_token() -> None:
     old = server("lab-84", "cat", "/etc/ray-cluster/auth_token").strip()
     before = {host: ray_containers(host) for host in lab_hosts()}
     new = secrets.token_hex(24)
-    run = playbook("site.yml", "--tags", "ray_head,ray_worker,verify", "-e", json.dumps({"ray_cluster_auth_token": new}))
+    # The head and worker steps only: the status wait below shows the cluster whole again (the
+    # verify role's smoke job would add half a minute and prove nothing more about the token).
+    run = playbook("site.yml", "--tags", "ray_head,ray_worker", "-e", json.dumps({"ray_cluster_auth_token": new}))
     # The lab keeps the new token afterwards: later runs read it back from the head host.
     assert run.rc == 0, run
     assert new not in run.out
@@ -33,7 +35,7 @@ def test_token_rotation_rolls_the_cluster_to_the_new_token() -> None:
         assert server(host, "cat", "/etc/ray-cluster/auth_token").strip() == new
         after = ray_containers(host)
         assert all(after[name][0] != before[host][name][0] for name in after), f"{host}: a container kept the old token"
+    whole = wait_whole()
     assert jobs_status(new) == 200
     assert jobs_status(old) == 403
-    log(f"token rotation: all 11 containers recreated, old token refused, cluster whole, in {run.seconds:.0f} s")
-    wait_whole()
+    log(f"token rotation: 11 containers recreated in {run.seconds:.0f} s, whole {whole.seconds:.0f} s later, old token refused")
