@@ -34,7 +34,9 @@ def _install_artifact(tmp_path: Path, env: dict[str, str]) -> Path:
     build = [galaxy, "collection", "build", "--output-path", str(dist), "--force"]
     subprocess.run(build, cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=300)
     (tarball,) = dist.glob("wizardsofts-ray_cluster-*.tar.gz")
-    install = [galaxy, "collection", "install", "--offline", "-p", str(installed), str(tarball)]
+    # --force: molecule's prerun installs this collection into ~/.ansible/collections, and without it
+    # ansible-galaxy sees "already installed" there and leaves the scratch path empty.
+    install = [galaxy, "collection", "install", "--force", "--offline", "-p", str(installed), str(tarball)]
     subprocess.run(install, cwd=tmp_path, env=env, check=True, capture_output=True, text=True, timeout=300)
     return installed
 
