@@ -187,28 +187,28 @@ def plan_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     return run_cases("playbooks/plan.yml", PLANNER_CASES, tmp_path_factory)
 
 
-@pytest.mark.parametrize(("case_id", "words"), [(c[0], c[3]) for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
-def test_bad_input_stops_before_any_change(site_runs: dict[str, Run], case_id: str, words: list[str]) -> None:
-    run = site_runs[case_id]
+def assert_refused(run: Run, words: list[str]) -> None:
+    """The run failed, its failure names every word (host, variable, value), and no token leaked."""
     assert run.rc != 0, run
     failure = run.out[run.out.find("fatal:") :] if "fatal:" in run.out else run.out
     for word in words:
-        assert word in failure, f"the failure does not name {word!r}:\n{failure[:3000]}"
+        assert word in failure, f"{run.argv[3]} does not name {word!r}:\n{failure[:3000]}"
+    assert "lab-test-token" not in run.out, "a refused token was printed"
+
+
+@pytest.mark.parametrize(("case_id", "words"), [(c[0], c[3]) for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_stops_before_any_change(site_runs: dict[str, Run], case_id: str, words: list[str]) -> None:
+    run = site_runs[case_id]
+    assert_refused(run, words)
     # The run stops in its first play (plan and every role's input checks): no task reported a
     # change anywhere, and the converging play never started.
     assert not run.changed_hosts(), run
     assert "PLAY [Converge the Ray cluster]" not in run.out, run
-    assert "lab-test-token" not in run.out, "a refused token was printed"
 
 
 @pytest.mark.parametrize(("case_id", "words"), [(c[0], c[3]) for c in PLANNER_CASES], ids=[c[0] for c in PLANNER_CASES])
 def test_the_plan_alone_refuses_the_same_input(plan_runs: dict[str, Run], case_id: str, words: list[str]) -> None:
-    run = plan_runs[case_id]
-    assert run.rc != 0, run
-    failure = run.out[run.out.find("fatal:") :] if "fatal:" in run.out else run.out
-    for word in words:
-        assert word in failure, f"playbooks/plan.yml does not name {word!r}:\n{failure[:3000]}"
-    assert "lab-test-token" not in run.out, "a refused token was printed"
+    assert_refused(plan_runs[case_id], words)
 
 
 def test_removal_is_allowed_when_confirmed_and_shown_first(tmp_path: Path, lab_before: dict[str, Any]) -> None:
