@@ -6,6 +6,7 @@ These tests need the converged lab that `molecule test -s default --destroy neve
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import testinfra
+import testinfra.host
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,33 +90,99 @@ def lab_hosts() -> dict[str, str]:
     return {name: values["lab_container"] for name, values in hosts.items()}
 
 
+def adhoc(pattern: str, module: str, args: str = "", inventory: Path = LAB_INVENTORY) -> dict[str, dict[str, Any]]:
+    """Run one ad-hoc module with the lab inventory; each host's result (JSON callback)."""
+    argv = [str(BIN / "ansible"), "-i", str(inventory), pattern, "-m", module, *(["-a", args] if args else [])]
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+    }
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    try:
+        results = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]
+    except (ValueError, KeyError, IndexError):
+        results = {}
+    if proc.returncode or not results:
+        tail = (proc.stdout + proc.stderr)[-3000:]
+        raise AssertionError(f"ansible {pattern} -m {module} failed (rc={proc.returncode}): {tail}")
+    return results
+
+
+@functools.cache
+def connections() -> dict[str, dict[str, str]]:
+    """How Ansible reaches each lab server, as the inventory renders it (host -> connection,
+    address, user, key, ssh arguments). `debug` runs on the controller: no server is contacted."""
+    fields = {
+        "connection": "ansible_connection",
+        "address": "ansible_host",
+        "user": "ansible_user",
+        "key": "ansible_ssh_private_key_file",
+        "ssh_args": "ansible_ssh_common_args",
+    }
+    template = "{{ {" + ", ".join(f"'{key}': {var} | default('')" for key, var in fields.items()) + "} }}"
+    return {host: result["msg"] for host, result in adhoc("ray_cluster", "ansible.builtin.debug", f"msg={template}").items()}
+
+
+@functools.cache
+def plan() -> dict[str, Any]:
+    """The cluster plan for the lab inventory, computed by the collection on the controller."""
+    return adhoc("localhost", "wizardsofts.ray_cluster.ray_cluster_plan")["localhost"]["ansible_facts"]["ray_cluster_plan"]
+
+
+@functools.cache
+def lab_host(name: str) -> testinfra.host.Host:
+    """A testinfra host for a lab server, reached the way the inventory reaches it: over SSH as
+    the operator with sudo (as the team reaches its servers), or through Docker as root when the
+    inventory says `lab_connection=community.docker.docker`."""
+    conn = connections()[name]
+    if conn["connection"] == "ssh":
+        return testinfra.get_host(
+            f"ssh://{conn['user']}@{conn['address']}",
+            ssh_identity_file=conn["key"],
+            ssh_extra_args=conn["ssh_args"],
+            controlpath=f"/tmp/labkit-ssh-{conn['user']}@{conn['address']}",  # noqa: S108 (ssh's control socket)
+            controlpersist=300,
+            sudo=True,
+        )
+    if conn["connection"].endswith("docker"):
+        return testinfra.get_host(f"docker://{conn['user'] or 'root'}@{conn['address']}")
+    raise AssertionError(f"{name}: no testinfra backend for the inventory connection {conn['connection']!r}")
+
+
 def server(host: str, *argv: str, check: bool = True) -> str:
-    """Run a command on a lab server (docker exec into its container)."""
-    proc = subprocess.run(["docker", "exec", lab_hosts()[host], *argv], capture_output=True, text=True, timeout=300, check=False)
-    if check and proc.returncode:
-        raise AssertionError(f"{host}: {argv} rc={proc.returncode}: {proc.stdout}{proc.stderr}")
-    return proc.stdout
+    """Run a command on a lab server as root (through its testinfra host); its standard output."""
+    result = lab_host(host).run(" ".join(["%s"] * len(argv)), *argv)
+    if check and result.rc:
+        raise AssertionError(f"{host}: {argv} rc={result.rc}: {result.stdout}{result.stderr}")
+    return result.stdout
 
 
 def ray_containers(host: str) -> dict[str, tuple[str, int]]:
     """Ray container name -> (start time, restart count) on one server."""
-    ids = server(host, "docker", "ps", "-aq", "--filter", "label=com.wizardsofts.cluster").split()
-    if not ids:
+    containers = lab_host(host).docker.get_containers(label="com.wizardsofts.cluster")
+    if not containers:
         return {}
-    data = json.loads(server(host, "docker", "inspect", *ids))
+    data = json.loads(server(host, "docker", "inspect", *(c.id for c in containers)))
     return {c["Name"].lstrip("/"): (c["State"]["StartedAt"], c["RestartCount"]) for c in data}
+
+
+def compose_files(host: str) -> dict[str, str]:
+    """Compose file path -> its SHA-256, for every project under the collection's directory."""
+    root = lab_host(host).file("/opt/ray-cluster")
+    if not root.is_directory:
+        return {}
+    files = (lab_host(host).file(f"{root.path}/{project}/compose.yaml") for project in root.listdir())
+    return {file.path: file.sha256sum for file in files if file.exists}
 
 
 def snapshot() -> dict[str, Any]:
     """What a bad or read-only run must leave untouched on every server."""
-    state: dict[str, Any] = {}
-    for host in lab_hosts():
-        state[host] = {
-            "containers": ray_containers(host),
-            "compose": server(host, "sh", "-c", "cat /opt/ray-cluster/*/compose.yaml 2>/dev/null | sha256sum"),
-            "ufw": server(host, "ufw", "show", "added"),
-        }
-    return state
+    return {
+        host: {"containers": ray_containers(host), "compose": compose_files(host), "ufw": server(host, "ufw", "show", "added")}
+        for host in lab_hosts()
+    }
 
 
 # A value for inventory_with: remove the variable from the host's host_vars.
@@ -160,3 +229,19 @@ def wait_whole(inventory: Path = LAB_INVENTORY, timeout: int = 300) -> Run:
     run = playbook("playbooks/status.yml", "-e", f"ray_status_wait_timeout={timeout}", inventory=inventory, timeout=timeout + 120)
     assert run.rc == 0, run
     return run
+
+
+def record_start_times(path: Path) -> bool:
+    """Keep every server's Ray containers with their start times, once (molecule's first
+    converge); verify compares after the idempotence run. True when it wrote the record."""
+    if path.exists():
+        return False
+    path.write_text(json.dumps({host: ray_containers(host) for host in lab_hosts()}, indent=1, sort_keys=True) + "\n")
+    return True
+
+
+if __name__ == "__main__":
+    # python tests/lab/labkit.py record-start-times FILE   (molecule/default/converge.yml)
+    if sys.argv[1:2] != ["record-start-times"] or len(sys.argv) != 3:
+        sys.exit("usage: labkit.py record-start-times FILE")
+    print("recorded" if record_start_times(Path(sys.argv[2])) else "kept the first record")

@@ -7,9 +7,10 @@ import secrets
 import urllib.error
 import urllib.request
 
-from labkit import lab_hosts, log, playbook, ray_containers, server, wait_whole
+from labkit import lab_host, lab_hosts, log, playbook, ray_containers, wait_whole
 
 HEAD_URL = "http://172.28.84.84:8265/api/jobs/"
+TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
 
 
 def jobs_status(token: str) -> int:
@@ -22,7 +23,7 @@ def jobs_status(token: str) -> int:
 
 
 def test_token_rotation_rolls_the_cluster_to_the_new_token() -> None:
-    old = server("lab-84", "cat", "/etc/ray-cluster/auth_token").strip()
+    old = lab_host("lab-84").file(TOKEN_FILE).content_string.strip()
     before = {host: ray_containers(host) for host in lab_hosts()}
     new = secrets.token_hex(24)
     # The head and worker steps only: the status wait below shows the cluster whole again (the
@@ -32,7 +33,8 @@ def test_token_rotation_rolls_the_cluster_to_the_new_token() -> None:
     assert run.rc == 0, run
     assert new not in run.out
     for host in lab_hosts():
-        assert server(host, "cat", "/etc/ray-cluster/auth_token").strip() == new
+        token = lab_host(host).file(TOKEN_FILE)
+        assert token.content_string.strip() == new and token.mode == 0o600 and token.user == "root"
         after = ray_containers(host)
         assert all(after[name][0] != before[host][name][0] for name in after), f"{host}: a container kept the old token"
     whole = wait_whole()

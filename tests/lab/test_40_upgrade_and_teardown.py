@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from labkit import ROOT, inventory_with, lab_hosts, log, playbook, ray_containers, server, wait_whole
+from labkit import ROOT, inventory_with, lab_host, lab_hosts, log, playbook, ray_containers, server, wait_whole
 
 OLD = "2.59.0"
 
@@ -48,10 +48,11 @@ def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
         assert managed and all("ray_cluster ssh" in line for line in managed), rules
         assert server(host, "docker", "image", "inspect", image, check=False) in ("", "[]\n"), f"{host} still has {image}"
         # No compose project, no image build context (the build method's test used lab-82).
-        assert server(host, "ls", "/opt/ray-cluster", check=False).split() == [], f"{host} still has files there"
-        assert server(host, "ls", "/var/cache/ray-cluster", check=False).split() == [], f"{host} kept the image archive"
+        for path in ("/opt/ray-cluster", "/var/cache/ray-cluster"):
+            left = lab_host(host).file(path)
+            assert not left.exists or left.listdir() == [], f"{host} still has files in {path}"
         # Docker and UFW themselves stay.
-        assert server(host, "systemctl", "is-active", "docker").strip() == "active"
+        assert lab_host(host).service("docker").is_running
         assert server(host, "ufw", "status").startswith("Status: active")
     log(f"teardown: no Ray container, image or compose project left, only the SSH rule, in {run.seconds:.0f} s")
     again = playbook("playbooks/teardown.yml", *options)
