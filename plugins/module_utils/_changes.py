@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import KINDS, compose_content
 
-KINDS = ("head", "workers")
 # The label that carries the token's fingerprint (compose_service): the controller does not know
 # the token when it plans, so the label is left out of the comparison. A token rotation still
 # recreates every container (ray_compose), it is just not counted as a change here.

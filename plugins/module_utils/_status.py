@@ -200,7 +200,8 @@ def _endpoint(ip: Any, port: Any, what: str) -> tuple[str, int]:
         raise ValueError(f"{what}: expected an integer port, got {port!r}") from None
 
 
-def _number(resources: dict[str, Any], key: str) -> float:
+def _amount_or_zero(resources: dict[str, Any], key: str) -> float:
+    """A resource amount from Ray's table; 0.0 when it is missing or not a number (never raises)."""
     try:
         return float(resources.get(key, 0) or 0)
     except (TypeError, ValueError):
@@ -268,9 +269,9 @@ def summarize_cluster(nodes: list[dict[str, Any]], expected: list[dict[str, Any]
         alive_keys.add(key)
         h = per_host[exp["host"]]
         h["alive"] += 1
-        h["cpus"] += _number(resources, "CPU")
-        h["memory"] += round(_number(resources, "memory"))
-        h["object_store_memory"] += round(_number(resources, "object_store_memory"))
+        h["cpus"] += _amount_or_zero(resources, "CPU")
+        h["memory"] += round(_amount_or_zero(resources, "memory"))
+        h["object_store_memory"] += round(_amount_or_zero(resources, "object_store_memory"))
 
     missing = [exp for key, exp in plan.items() if key not in alive_keys]
     missing_by_host: dict[str, list[str]] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import format_size
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import format_size
 
 
 def container_mismatches(inspect: list[dict[str, Any]], nodes: list[dict[str, Any]], image: str) -> list[str]:

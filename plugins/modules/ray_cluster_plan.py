@@ -135,11 +135,8 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
-    PLAN_ARGUMENT_SPEC,
-    PlanError,
-    build_plan,
-)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PLAN_ARGUMENT_SPEC, build_plan
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan, compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent

@@ -17,26 +17,25 @@ import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
     AUTH_TOKEN_MIN_LENGTH,
-    HEAP_FLOOR,
+    MIB,
     NOT_PLAN_INPUTS,
     PLAYBOOK_VARIABLES,
     PREFIXES,
-    SOURCE_MIN_PREFIX_DEFAULT,
     PlanError,
     auth_token_of,
-    capacity_variable,
     check_auth_token,
     known_variables,
     plain,
     role_variables,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import HEAP_FLOOR, capacity_variable
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import (
+    CLUSTER_DEFAULTS,
+    PLANNER_VARIABLES,
+    SOURCE_MIN_PREFIX_DEFAULT,
     source_min_prefix,
     source_width_problem,
-)
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
-    CLUSTER_DEFAULTS,
-    MIB,
-    PLANNER_VARIABLES,
-    build_plan,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[4]

@@ -18,29 +18,33 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import (
     AUTH_TOKEN_CONTAINER_PATH,
     MANAGED_HEADER,
-    MIB,
-    NODE_FIXED_PORTS,
-    PlanError,
-    build_plan,
-    cluster_settings,
     compose_content,
-    compose_project,
     compose_service,
-    facts_for_plan,
-    firewall_rules,
-    member_sources,
     node_command,
     node_environment,
-    node_spec,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
+    MIB,
+    PlanError,
     parse_size,
     parse_source,
     parse_version,
-    resolve_node_ip,
-    to_yaml,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import node_spec
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+    NODE_FIXED_PORTS,
+    build_plan,
+    compose_project,
+    facts_for_plan,
+    firewall_rules,
+    member_sources,
+    resolve_node_ip,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import cluster_settings
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
 GIB = 1024**3
 HEAD = "lab-84"

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan, compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rendering"
 WRITE = os.environ.get("RAY_CLUSTER_WRITE_RENDERINGS") == "1"
