@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import address_port
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
 MANAGED_HEADER = (
@@ -81,7 +82,7 @@ def node_environment(node: dict[str, Any], cluster: dict[str, Any]) -> dict[str,
 
 def health_url(node: dict[str, Any], node_ip: str) -> str:
     """A URL on the node's own dashboard agent that answers ``success`` when the raylet is up."""
-    return f"http://{node_ip}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
+    return f"http://{address_port(node_ip, node['ports']['dashboard_agent_http'])}/api/local_raylet_healthz"
 
 
 def _labels(host: str, node: dict[str, Any], cluster: dict[str, Any], token_fingerprint: str) -> dict[str, str]:

@@ -92,8 +92,10 @@ def _parse_rule(words: list[str], raw: str) -> dict[str, str]:
     return rule
 
 
-def _key(rule: dict[str, Any]) -> tuple[str, str, str, str]:
+def _key(rule: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """What makes two rules the same; the plan's rules are all inbound (no ``direction``)."""
     return (
+        str(rule.get("direction", "in")),
         str(rule["port"]),
         str(rule.get("proto", "any")),
         _normalise_src(str(rule.get("src", "any"))),

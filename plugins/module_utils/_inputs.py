@@ -213,6 +213,11 @@ def parse_ip(value: Any, host: str, variable: str) -> str:
         raise PlanError(host, variable, value, "expected an IP address") from None
 
 
+def address_port(address: str, port: int) -> str:
+    """``address:port`` as URLs and Ray's ``--address`` take it: an IPv6 address in brackets."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
 # --------------------------------------------------------------------------- variable names
 
 

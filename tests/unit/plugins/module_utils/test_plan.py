@@ -1758,11 +1758,6 @@ IPV6_URLS: list[tuple[str, Callable[[dict[str, Any]], str], str, int]] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: IPv6 node addresses are put into URLs without brackets (http://2001:db8::2:20004/...), which "
-    "no client parses; node addresses may be IPv6 (resolve_node_ip accepts them)",
-)
 @pytest.mark.parametrize(("url_of", "host", "port"), [c[1:] for c in IPV6_URLS], ids=[c[0] for c in IPV6_URLS])
 def test_ipv6_node_addresses_make_valid_urls(
     lab_hosts: dict[str, dict[str, Any]], url_of: Callable[[dict[str, Any]], str], host: str, port: int
