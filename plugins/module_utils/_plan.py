@@ -287,6 +287,7 @@ def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, An
     dashboard_host = head_ip if settings["ray_cluster_dashboard_bind"] != "loopback" else "127.0.0.1"
     return {
         **{key: settings[setting] for key, setting in _CLUSTER_FROM_SETTINGS},
+        "image_extra_packages": settings["_image_extra_packages"],
         "head_host": head,
         "head_ip": head_ip,
         "head_address": address_port(head_ip, settings["ray_cluster_gcs_port"]),

@@ -26,6 +26,11 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     parse_whole_number,
     plain,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import (
+    RAY_IMAGE_EXTRA_PACKAGES,
+    RAY_PYTHON_VERSION,
+    RAY_VERSION,
+)
 
 SOURCE_MIN_PREFIX_VARIABLE = "ray_cluster_source_min_prefix"
 SOURCE_MIN_PREFIX_DEFAULT = {"ipv4": 8, "ipv6": 32}
@@ -34,8 +39,8 @@ _IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 
 CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_name": "ray",
-    "ray_cluster_version": "2.60.0",
-    "ray_cluster_python_version": "3.11",
+    "ray_cluster_version": RAY_VERSION,
+    "ray_cluster_python_version": RAY_PYTHON_VERSION,
     "ray_cluster_image": "",
     "ray_cluster_allowed_sources": [],
     "ray_cluster_admin_sources": [],
@@ -274,10 +279,12 @@ _RULES: tuple[tuple[str, Rule], ...] = (
 # Each takes the settings, every single variable already checked, and may add to them.
 
 
-def _default_image(settings: dict[str, Any]) -> None:
+def _image(settings: dict[str, Any]) -> None:
     if not settings["ray_cluster_image"]:
         python = settings["ray_cluster_python_version"].replace(".", "")
         settings["ray_cluster_image"] = f"wizardsofts/ray:{settings['ray_cluster_version']}-py{python}"
+    # Not an inventory variable: the ray_image role's ray_image_build_extra_packages defaults to it.
+    settings["_image_extra_packages"] = RAY_IMAGE_EXTRA_PACKAGES
 
 
 def _no_open_ray_ports(settings: dict[str, Any]) -> None:
@@ -308,7 +315,7 @@ def _token_needs_release(settings: dict[str, Any]) -> None:
 
 
 _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
-    _default_image,
+    _image,
     _no_open_ray_ports,
     check_sources,
     _distinct_fixed_ports,

@@ -118,6 +118,10 @@ plan:
         version: {description: "Ray version.", type: str, returned: success}
         python_version: {description: "Python minor version of the image.", type: str, returned: success}
         image: {description: "Ray image every node runs.", type: str, returned: success}
+        image_extra_packages:
+          description: The pinned packages the image has next to Ray (the ray_image role's C(build) default).
+          type: str
+          returned: success
         head_host: {description: "Inventory name of the head host.", type: str, returned: success}
         head_ip: {description: "Node address of the head host.", type: str, returned: success}
         head_address:

@@ -29,6 +29,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     role_variables,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import HEAP_FLOOR, capacity_variable
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import RAY_PREVIOUS_VERSION
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import (
     CLUSTER_DEFAULTS,
@@ -622,8 +623,8 @@ def test_plan_error_with_ansible_tagged_values(lab_hosts: Hosts) -> None:
     datatag = pytest.importorskip("ansible._internal._datatag._tags")
     origin = datatag.Origin(path="/inventory/host_vars/lab-80.yml", line_num=3)
     lab_hosts["lab-80"]["ray_worker_spec"]["cpus"] = origin.tag("two")
-    lab_hosts["lab-81"]["ray_cluster_version"] = origin.tag("2.59.0")
+    lab_hosts["lab-81"]["ray_cluster_version"] = origin.tag(RAY_PREVIOUS_VERSION)
     message = str(refusal(lab_hosts))
-    assert "lab-81='2.59.0'" in message and "Tagged" not in message
+    assert f"lab-81='{RAY_PREVIOUS_VERSION}'" in message and "Tagged" not in message
     del lab_hosts["lab-81"]["ray_cluster_version"]
     assert str(refusal(lab_hosts)) == "host lab-80: ray_worker_spec.cpus: expected a number (got 'two')"

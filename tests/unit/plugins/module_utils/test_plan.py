@@ -34,6 +34,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     parse_version,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import node_spec
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import RAY_PREVIOUS_VERSION, RAY_VERSION
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
     NODE_FIXED_PORTS,
     build_plan,
@@ -575,7 +576,13 @@ ERRORS: list[tuple[str, Mutation, str | None, str, str]] = [
         "['172.28.84.80/30']",
     ),
     # versions and cluster-wide settings
-    ("version-mismatch", host_vars("lab-81", ray_cluster_version="2.59.0"), None, "ray_cluster_version", "lab-81='2.59.0'"),
+    (
+        "version-mismatch",
+        host_vars("lab-81", ray_cluster_version=RAY_PREVIOUS_VERSION),
+        None,
+        "ray_cluster_version",
+        f"lab-81='{RAY_PREVIOUS_VERSION}'",
+    ),
     ("version-short", cluster(ray_cluster_version="2.60"), None, "ray_cluster_version", "'2.60'"),
     ("version-latest", cluster(ray_cluster_version="latest"), None, "ray_cluster_version", "'latest'"),
     ("unknown-cluster-variable", host_vars("lab-82", ray_cluster_nmae="ray"), "lab-82", "ray_cluster_nmae", "(value not shown)"),
@@ -701,10 +708,15 @@ def test_plan_errors_name_host_variable_and_value(
 
 
 def test_version_mismatch_names_every_host(lab_hosts: dict[str, dict[str, Any]]) -> None:
-    lab_hosts["lab-81"]["ray_cluster_version"] = "2.59.0"
+    lab_hosts["lab-81"]["ray_cluster_version"] = RAY_PREVIOUS_VERSION
     with pytest.raises(PlanError, match="must be the same on every cluster host") as exc:
         build(lab_hosts)
-    for name in ("lab-84='2.60.0'", "lab-80='2.60.0'", "lab-81='2.59.0'", "lab-82='2.60.0'"):
+    for name in (
+        f"lab-84='{RAY_VERSION}'",
+        f"lab-80='{RAY_VERSION}'",
+        f"lab-81='{RAY_PREVIOUS_VERSION}'",
+        f"lab-82='{RAY_VERSION}'",
+    ):
         assert name in str(exc.value)
 
 
@@ -1170,7 +1182,7 @@ def test_compose_content_parses(lab_hosts: dict[str, dict[str, Any]]) -> None:
             for node in nodes:
                 service = doc["services"][node["name"]]
                 assert service["container_name"] == node["name"]
-                assert service["image"] == "wizardsofts/ray:2.60.0-py311"
+                assert service["image"] == f"wizardsofts/ray:{RAY_VERSION}-py311"
                 assert service["network_mode"] == "host"
                 assert service["restart"] == "unless-stopped"
                 assert parse_size(service["shm_size"]) == node["shm_size"]
@@ -1727,12 +1739,12 @@ def test_host_with_zero_workers(
 
 
 def test_cluster_settings_defaults_and_image() -> None:
-    settings = cluster_settings({"a": {}, "b": {"ray_cluster_version": "2.60.0"}})
-    assert settings["ray_cluster_image"] == "wizardsofts/ray:2.60.0-py311"
+    settings = cluster_settings({"a": {}, "b": {"ray_cluster_version": RAY_VERSION}})
+    assert settings["ray_cluster_image"] == f"wizardsofts/ray:{RAY_VERSION}-py311"
     assert settings["ray_cluster_ephemeral_port_range"] == [32768, 60999]
     assert settings["ray_cluster_port_base"] == 20000
     settings = cluster_settings({"a": {"ray_cluster_python_version": "3.12", "ray_cluster_port_base": "21000"}})
-    assert settings["ray_cluster_image"] == "wizardsofts/ray:2.60.0-py312"
+    assert settings["ray_cluster_image"] == f"wizardsofts/ray:{RAY_VERSION}-py312"
     assert settings["ray_cluster_port_base"] == 21000
 
 
