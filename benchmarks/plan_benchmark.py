@@ -32,7 +32,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "collections"))
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan, compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
 FIRST_IP = ipaddress.ip_address("198.18.0.1")
 # Token authentication is on by default: rendering needs a token fingerprint (never the token).

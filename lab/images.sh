@@ -18,14 +18,21 @@ PYTHON_SUITE="bookworm"                     # bookworm's python3 is 3.11, like t
 PYTHON_IMAGE="wizardsofts-lab/python:3.11-${PYTHON_SUITE}"
 # A plain registry (Debian's docker-registry) for testing the ray_image role's pull method.
 REGISTRY_IMAGE="wizardsofts-lab/registry:${SERVER_SUITE}"
-RAY_VERSION="${RAY_VERSION:-2.60.0}"
-RAY_PYTHON_TAG="py311"
-RAY_IMAGE="${RAY_IMAGE:-wizardsofts/ray:${RAY_VERSION}-${RAY_PYTHON_TAG}}"
-# Light layer of the seed's image (pinned; see roles/ray_image/files/Dockerfile).
-RAY_EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES:-pandas==2.1.4 numpy==1.26.3 requests==2.34.2}"
-
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${HERE}/.." && pwd)"
+# pin NAME: a value of plugins/module_utils/_pins.py, the one place the collection pins it.
+pin() {
+  local value
+  value="$(sed -n "s/^$1 = \"\(.*\)\"\$/\1/p" "${ROOT}/plugins/module_utils/_pins.py")"
+  [ -n "${value}" ] || { printf '[images] %s not found in plugins/module_utils/_pins.py\n' "$1" >&2; exit 1; }
+  printf '%s\n' "${value}"
+}
+RAY_VERSION="${RAY_VERSION:-$(pin RAY_VERSION)}"
+RAY_PYTHON_TAG="py$(pin RAY_PYTHON_VERSION | tr -d .)"
+RAY_IMAGE="${RAY_IMAGE:-wizardsofts/ray:${RAY_VERSION}-${RAY_PYTHON_TAG}}"
+# Light layer of the seed's image (pinned next to the Ray version).
+RAY_EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES:-$(pin RAY_IMAGE_EXTRA_PACKAGES)}"
+
 CACHE="${LAB_CACHE:-${HERE}/cache}"
 FORCE="${FORCE:-0}"
 export DOCKER_BUILDKIT=0   # legacy builder: works without the buildx plugin

@@ -13,6 +13,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
     NOT_PLAN_INPUTS,
     PREFIXES,
+    PlanError,
     auth_token_of,
     check_auth_token,
     known_variables,
@@ -20,11 +21,10 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
     PLAN_ARGUMENT_SPEC,
     PLAN_HOST_VARIABLES,
-    PLANNER_VARIABLES,
-    PlanError,
     build_plan,
     facts_for_plan,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import PLANNER_VARIABLES
 
 # The collection's roles: their argument specs list the role variables a host may set.
 ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"

@@ -14,16 +14,13 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes i
     plan_changes,
     removal_refusal,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,
     parse_ufw_status,
     ufw_rule_diff,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
-    PlanError,
-    compose_content,
-    parse_size,
-)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError, parse_size
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._verify import (
     container_mismatches,
     smoke_spread,

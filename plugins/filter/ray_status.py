@@ -8,7 +8,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import parse_ray_status
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status_text import parse_ray_status
 
 
 def ray_status_facts(text: Any) -> dict[str, Any]:

@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import KINDS, compose_content
 
-KINDS = ("head", "workers")
 # The label that carries the token's fingerprint (compose_service): the controller does not know
 # the token when it plans, so the label is left out of the comparison. A token rotation still
 # recreates every container (ray_compose), it is just not counted as a change here.
@@ -150,8 +149,8 @@ def removal_refusal(plan: dict[str, Any], changes: Mapping[str, Any], hosts_read
     cluster's deployed nodes: those on the hosts read plus the planned ones on the cluster hosts
     not read (a ``--limit`` run reads only some hosts).
     """
-    c = plan["cluster"]
-    if c.get("confirm_removal"):
+    cluster = plan["cluster"]
+    if cluster.get("confirm_removal"):
         return ""
     read = [h for h in (changes if hosts_read is None else hosts_read) if h in changes]
     removed = {h: list(changes[h]["removed"]) for h in read if changes[h]["removed"]}
@@ -161,11 +160,11 @@ def removal_refusal(plan: dict[str, Any], changes: Mapping[str, Any], hosts_read
         h for h in removed if changes[h]["deployed"]["workers"] and set(changes[h]["deployed"]["workers"]) <= set(removed[h])
     }
     deployed = sum(len(changes[h]["deployed"][kind]) for h in read for kind in KINDS)
-    unread = sum(len(plan["hosts"][h]["nodes"]) for h in c["hosts"] if h not in read)
+    unread = sum(len(plan["hosts"][h]["nodes"]) for h in cluster["hosts"] if h not in read)
     total = deployed + unread
     count = sum(len(names) for names in removed.values())
     share = count / total if total else 1.0
-    max_share = float(c["removal_max_share"])
+    max_share = float(cluster["removal_max_share"])
     over = share > max_share + 1e-9
     if not emptied and not over:
         return ""

@@ -9,20 +9,19 @@ rules the plan has.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import shlex
 from typing import Any
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import normalise_source
 
 _HEADER = "Added user rules (see 'ufw status' for running firewall):"
 _NO_RULES = "(None)"
 
 
 def _normalise_src(value: str) -> str:
-    if value in ("any", "Anywhere"):
-        return "any"
-    network = ipaddress.ip_network(value, strict=False)
-    return str(network.network_address) if network.num_addresses == 1 else str(network)
+    """A rule's source as the plan writes it (``ufw show added`` may say ``Anywhere``)."""
+    return normalise_source("any" if value == "Anywhere" else value)
 
 
 def parse_ufw_added(text: str) -> list[dict[str, str]]:
@@ -93,8 +92,10 @@ def _parse_rule(words: list[str], raw: str) -> dict[str, str]:
     return rule
 
 
-def _key(rule: dict[str, Any]) -> tuple[str, str, str, str]:
+def _key(rule: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    """What makes two rules the same; the plan's rules are all inbound (no ``direction``)."""
     return (
+        str(rule.get("direction", "in")),
         str(rule["port"]),
         str(rule.get("proto", "any")),
         _normalise_src(str(rule.get("src", "any"))),

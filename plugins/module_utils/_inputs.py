@@ -1,17 +1,20 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""The planner's gate for bad input: variable names, groups, firewall sources, memory, the token.
+"""The planner's first stage, reading the input: values, variable names, groups, the token.
 
 Private to the collection (the leading underscore): other collections must not import it; it may
-change in any release. Pure functions, no Ansible imports; ``_plan`` calls them and re-exports
-:class:`PlanError`. Every refusal is a :class:`PlanError` naming the host (when per host), the
-variable and the value seen, in plain words; a secret's value is never shown.
+change in any release. Pure functions, no Ansible imports. Every refusal is a :class:`PlanError`
+naming the host (when per host), the variable and the value seen, in plain words; a secret's
+value is never shown. The stages after it: ``_settings`` (cluster-wide variables), ``_nodes``
+(one host's nodes), ``_plan`` (the whole plan) and ``_compose`` (the plan rendered).
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,15 +45,6 @@ AUTH_TOKEN_VARIABLES = ("ray_compose_auth_token", "ray_cluster_auth_token")
 # ray_compose role writes to a root-only file on each host (the plan never holds it).
 NOT_PLAN_INPUTS = frozenset({*COLLECTION_FACTS, *AUTH_TOKEN_VARIABLES})
 
-SOURCE_MIN_PREFIX_VARIABLE = "ray_cluster_source_min_prefix"
-SOURCE_MIN_PREFIX_DEFAULT = {"ipv4": 8, "ipv6": 32}
-_ADDRESS_BITS = {"ipv4": 32, "ipv6": 128}
-_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
-# What Ray's object store (in /dev/shm, charged to the container's memory) must leave of a node's
-# memory limit: the raylet, the dashboard and runtime-env agents and one idle Python worker
-# already take some 300-400 MiB, so below 512 MiB the first task's heap makes the kernel kill the
-# container. A warning, not a refusal: a node that only moves objects may get by.
-HEAP_FLOOR = 512 * MIB
 # Ray 2.60 reads the first line of RAY_AUTH_TOKEN_PATH, trims whitespace and sends the token in
 # "authorization: Bearer <token>" HTTP and gRPC headers, which take printable ASCII only; it
 # generates 64 hex characters itself (secrets.token_hex(32)). The length floor is ours.
@@ -120,6 +114,108 @@ def format_size(num_bytes: int) -> str:
         if num_bytes >= factor:
             return f"{num_bytes / factor:.2f}{unit}"
     return f"{num_bytes}B"
+
+
+# --------------------------------------------------------------------------- single values
+
+_SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:([kmgtp])(i?b)?|(b))?$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1024, "m": MIB, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+_VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+def parse_size(value: Any, host: str | None = None, variable: str = "size") -> int:
+    """Parse ``6G``, ``6g``, ``512m``, ``2000000000``, ``1.5GiB``, ``2gb`` to bytes (binary units)."""
+    if isinstance(value, bool):
+        raise PlanError(host, variable, value, "cannot parse it as a size")
+    if isinstance(value, int):
+        if value < 0:
+            raise PlanError(host, variable, value, "a size cannot be negative")
+        return value
+    if isinstance(value, float):
+        if value < 0 or not math.isfinite(value):
+            raise PlanError(host, variable, value, "cannot parse it as a size")
+        return int(value)
+    match = _SIZE_RE.match(str(value).strip())
+    if not match:
+        raise PlanError(host, variable, value, "cannot parse it as a size (examples: 6G, 512m, 1.5GiB, 2000000000)")
+    number, unit = float(match.group(1)), (match.group(2) or "").lower()
+    return int(number * _SIZE_UNITS[unit])
+
+
+def parse_whole_number(value: Any, host: str | None, variable: str, minimum: int | None = None) -> int:
+    """A whole number (``3``, ``"3"``, ``3.0``), at least ``minimum``; anything else is refused."""
+    if isinstance(value, bool):
+        raise PlanError(host, variable, value, "expected a whole number")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise PlanError(host, variable, value, "expected a whole number")
+    if minimum is not None and value < minimum:
+        raise PlanError(host, variable, value, f"expected a whole number >= {minimum}")
+    return value
+
+
+def parse_number(value: Any, host: str | None, variable: str) -> float:
+    """A finite number (``0.5``, ``"2"``); anything else is refused."""
+    if isinstance(value, bool):
+        raise PlanError(host, variable, value, "expected a number")
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise PlanError(host, variable, value, "expected a number") from None
+    if not math.isfinite(result):
+        raise PlanError(host, variable, value, "expected a finite number")
+    return result
+
+
+def parse_port(value: Any, host: str | None, variable: str) -> int:
+    """A TCP port, 1 to 65535."""
+    port = parse_whole_number(value, host, variable)
+    if not 1 <= port <= 65535:
+        raise PlanError(host, variable, value, "expected a TCP port between 1 and 65535")
+    return port
+
+
+def parse_version(value: Any, host: str | None = None, variable: str = "ray_cluster_version") -> tuple[int, int, int]:
+    match = _VERSION_RE.match(str(value))
+    if not match:
+        raise PlanError(host, variable, value, "expected a Ray release such as 2.60.0")
+    return int(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+def source_text(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    """A network as firewall source, the way ``ufw show added`` prints it: a single address bare."""
+    return str(network.network_address) if network.num_addresses == 1 else str(network)
+
+
+def normalise_source(text: str) -> str:
+    """``any``, or an IPv4/IPv6 address or network in :func:`source_text` form; ``ValueError`` otherwise."""
+    if text == "any":
+        return text
+    return source_text(ipaddress.ip_network(text, strict=False))
+
+
+def parse_source(value: Any, host: str | None, variable: str) -> str:
+    """A firewall source: ``any`` or an IPv4/IPv6 address or network, normalised."""
+    try:
+        return normalise_source(str(value).strip())
+    except ValueError:
+        raise PlanError(host, variable, value, "expected an IP address or CIDR network, or 'any'") from None
+
+
+def parse_ip(value: Any, host: str, variable: str) -> str:
+    """An IPv4 or IPv6 address, in its short form."""
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise PlanError(host, variable, value, "expected an IP address") from None
+
+
+def address_port(address: str, port: int) -> str:
+    """``address:port`` as URLs and Ray's ``--address`` take it: an IPv6 address in brackets."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 # --------------------------------------------------------------------------- variable names
@@ -195,95 +291,6 @@ def check_worker_count_set(host: str, hvars: Mapping[str, Any], is_worker: bool)
             NOT_SET,
             "the host is in the worker group but does not set how many workers it runs; set ray_worker_count on it (0 for none)",
         )
-
-
-# --------------------------------------------------------------------------- firewall sources
-
-
-def source_min_prefix(value: Any) -> dict[str, int]:
-    """``ray_cluster_source_min_prefix``: ``{ipv4: 1-32, ipv6: 1-128}``, a missing family keeps its default."""
-    if not isinstance(value, Mapping) or not set(value) <= set(SOURCE_MIN_PREFIX_DEFAULT):
-        raise PlanError(None, SOURCE_MIN_PREFIX_VARIABLE, value, "expected a mapping such as {ipv4: 8, ipv6: 32}")
-    result = dict(SOURCE_MIN_PREFIX_DEFAULT)
-    for family, bits in _ADDRESS_BITS.items():
-        if family not in value:
-            continue
-        number = value[family]
-        text = str(number).strip() if isinstance(number, (int, str)) and not isinstance(number, bool) else ""
-        if not text.isdigit() or not 1 <= int(text) <= bits:
-            raise PlanError(None, f"{SOURCE_MIN_PREFIX_VARIABLE}.{family}", number, f"expected a prefix length from 1 to {bits}")
-        result[family] = int(text)
-    return result
-
-
-def source_width_problem(source: str, minimum: Mapping[str, int]) -> str | None:
-    """Why a Ray firewall source is too wide, or None. IPv4-mapped IPv6 networks count as IPv4."""
-    if source == "any":
-        return None
-    network = ipaddress.ip_network(source)
-    family, prefix = f"ipv{network.version}", network.prefixlen
-    if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
-        family, prefix = "ipv4", prefix - _IPV4_MAPPED.prefixlen
-    floor = minimum[family]
-    advice = f"list your networks (prefix /{floor} or longer, {SOURCE_MIN_PREFIX_VARIABLE})"
-    if prefix == 0:
-        return f"{source} is the whole IPv{family[-1]} address space: it would open Ray's ports to everyone; {advice}"
-    if prefix < floor:
-        return f"{source} is wider than /{floor}: it would open Ray's ports to far more hosts than a cluster has; {advice}"
-    return None
-
-
-def check_sources(settings: dict[str, Any]) -> None:
-    """Firewall sources (already parsed): SSH open to someone, Ray's ports to no more than networks."""
-    settings[SOURCE_MIN_PREFIX_VARIABLE] = minimum = source_min_prefix(settings[SOURCE_MIN_PREFIX_VARIABLE])
-    if not settings["ray_cluster_ssh_sources"]:
-        raise PlanError(
-            None,
-            "ray_cluster_ssh_sources",
-            [],
-            "SSH would be closed by UFW's default deny: you would lock yourself out; "
-            "list the networks you connect from, or keep the default [any]",
-        )
-    for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources"):
-        for source in settings[key]:
-            problem = source_width_problem(source, minimum)
-            if problem:
-                raise PlanError(None, key, settings[key], problem)
-
-
-# --------------------------------------------------------------------------- memory and capacity
-
-
-def check_node_memory(
-    host: str, variable: str, spec: Mapping[str, Any], sizes: tuple[int, int, int], warnings: list[str] | None
-) -> None:
-    """shm within the memory limit (refused otherwise); enough memory left beside the object store (warned).
-
-    ``sizes`` is (memory, shm_size, object store) in bytes, already checked against Ray's minimum.
-    """
-    memory, shm, store = sizes
-    if shm > memory:
-        raise PlanError(
-            host,
-            f"{variable}.shm_size",
-            spec.get("shm_size"),
-            f"above the container's memory limit of {format_size(memory)} ({variable}.memory): "
-            "/dev/shm is charged to the container's memory, so it cannot hold more",  # noqa: S108 (words, not a path)
-        )
-    if warnings is not None and memory - store < HEAP_FLOOR:
-        key = "object_store_memory" if spec.get("object_store_memory") is not None else "memory"
-        warnings.append(
-            f"host {host}: {variable}.{key}: the object store ({format_size(store)}) leaves "
-            f"{format_size(memory - store)} of the {format_size(memory)} memory limit to Ray's processes and "
-            f"the tasks, less than {format_size(HEAP_FLOOR)}: the container may run out of memory"
-        )
-
-
-def capacity_variable(nodes: list[Mapping[str, Any]], key: str) -> str:
-    """The spec variables behind a host's summed limits: ``ray_head_spec.cpus/ray_worker_spec.cpus``."""
-    roles = {node["role"] for node in nodes}
-    specs = [f"{spec}.{key}" for spec, role in (("ray_head_spec", "head"), ("ray_worker_spec", "worker")) if role in roles]
-    return "/".join(specs) or f"ray_worker_spec.{key}"
 
 
 # --------------------------------------------------------------------------- the secret token

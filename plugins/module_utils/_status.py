@@ -1,6 +1,6 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Read a running Ray cluster back: ``ray status`` text, the GCS node table, the wait loop.
+"""Read a running Ray cluster back: the GCS node table against the plan, the wait loop.
 
 Pure functions with no Ansible imports; bad input raises ``ValueError`` saying what was expected.
 This file runs on the managed (head) host, so it stays importable on Python 3.8+
@@ -10,180 +10,11 @@ This file runs on the managed (head) host, so it stays importable on Python 3.8+
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
-# --------------------------------------------------------------------------------------------
-# `ray status` text
-# --------------------------------------------------------------------------------------------
-
-NO_STATUS_PREFIX = "No cluster status"
-
-# Section titles printed by `ray status` across Ray 1.x .. 2.60, mapped to one meaning.
-_SECTIONS = {
-    "Node status": "banner",
-    "Resources": "banner",
-    "Healthy:": "active",  # before Ray 2.8
-    "Active:": "active",
-    "Idle:": "idle",
-    "Pending:": "pending",
-    "Recent failures:": "failures",
-    "Usage:": "usage",
-    "Total Usage:": "usage",
-    "Constraints:": "constraints",
-    "Total Constraints:": "constraints",
-    "From request_resources:": "constraints",
-    "Demands:": "demands",
-    "Total Demands:": "demands",
-    "Pending Demands:": "demands",
-}
-_EMPTY_MARKERS = {
-    "(no active nodes)",
-    "(no idle nodes)",
-    "(no pending nodes)",
-    "(no failures)",
-    "(no resource demands)",
-    "(none)",
-}
-# Binary units are what Ray prints (format_memory); KB/MB/GB/TB are read as SI in case a build prints them.
-_UNITS = {
-    "B": 1,
-    "KiB": 2**10,
-    "MiB": 2**20,
-    "GiB": 2**30,
-    "TiB": 2**40,
-    "PiB": 2**50,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "PB": 10**15,
-}
-_MEMORY_RESOURCES = {"memory", "object_store_memory"}
-# A number as Python prints a float or an int: any sign (Ray prints negative usage when its
-# accounting is off, e.g. `-8.0/2.0 accelerator_type:T4`), an exponent (`1e-05`), `.5`.
-_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_UNIT = r"(?:[KMGTP]i?B|B)"
-# `0.0/2.0 CPU`, `0B/16.31GiB memory`, Ray 1.x `0.00/70.437 GiB memory`, `-1073741824B/2.00GiB memory`,
-# optionally followed by `(x used of y reserved in placement groups)`. The name is anything Ray
-# prints (`accelerator_type:T4`, `TPU-v4-16-head`, `my.res`, a custom name with spaces).
-_USAGE_RE = re.compile(
-    rf"^(?P<used>{_NUM})(?P<used_unit>{_UNIT})?/(?P<total>{_NUM})(?P<total_unit>{_UNIT})?"
-    rf"(?:\s+(?P<unit>{_UNIT}))?\s+(?P<name>\S.*?)(?:\s+\([^()]*\))?$"
-)
-_NODE_RE = re.compile(r"^(?P<count>\d+)\s+(?P<id>\S.*)$")
-_LAUNCHING_RE = re.compile(r",\s*(?P<count>\d+)\s+launching$")
-_EXPECTED_STATUS = (
-    "expected the output of `ray status`: an 'Active:' (Ray >= 2.8) or 'Healthy:' (older) node "
-    "section, or 'No cluster status. It may take a few seconds ...'"
-)
-
-
-def _to_bytes(number: str, unit: str | None) -> float:
-    return float(round(float(number) * _UNITS[unit or "B"]))
-
-
-def _parse_usage(line: str, lineno: int) -> tuple[str, dict[str, float]]:
-    m = _USAGE_RE.match(line)
-    if not m:
-        raise ValueError(
-            f"ray status line {lineno}: expected a resource usage line such as '0.0/2.0 CPU' or '0B/1.00GiB memory', got {line!r}"
-        )
-    name = m["name"]
-    used_unit = m["used_unit"] or m["unit"]
-    total_unit = m["total_unit"] or m["unit"]
-    if name in _MEMORY_RESOURCES or used_unit or total_unit:
-        return name, {"used": _to_bytes(m["used"], used_unit), "total": _to_bytes(m["total"], total_unit)}
-    return name, {"used": float(m["used"]), "total": float(m["total"])}
-
-
-def _parse_node_line(line: str, lineno: int, section: str) -> tuple[int, str]:
-    m = _NODE_RE.match(line)
-    if not m:
-        raise ValueError(f"ray status line {lineno}: expected '<count> <node id or type>' in the {section} section, got {line!r}")
-    return int(m["count"]), m["id"].strip()
-
-
-def parse_ray_status(text: str) -> dict[str, Any]:
-    """Turn the text of ``ray status`` (any Ray 1.x/2.x format) into facts.
-
-    Returns ``ready``, ``format``, ``active_nodes``, ``idle_nodes`` (None when the format has no
-    Idle section), ``pending_nodes``, ``recent_failures``, ``node_ids`` (Active/Healthy section),
-    ``idle_node_ids``, ``resources`` (name -> used/total; memory in bytes), ``demands`` and
-    ``constraints`` (raw lines).
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"{_EXPECTED_STATUS}; got a {type(text).__name__}, not text")
-    facts: dict[str, Any] = {
-        "ready": False,
-        "format": "no_status",
-        "active_nodes": 0,
-        "idle_nodes": None,
-        "pending_nodes": 0,
-        "recent_failures": 0,
-        "node_ids": [],
-        "idle_node_ids": [],
-        "resources": {},
-        "demands": [],
-        "constraints": [],
-    }
-    lines = text.replace("\r\n", "\n").split("\n")
-    first = next((ln.strip() for ln in lines if ln.strip()), "")
-    if first.startswith(NO_STATUS_PREFIX):
-        return facts
-
-    # Start at the banner when something (a warning) was printed before it.
-    start = next((i for i, ln in enumerate(lines) if ln.startswith("=") and "Autoscaler status" in ln), 0)
-    section: str | None = None
-    seen: set[str] = set()
-    for lineno, raw in enumerate(lines[start:], start=start + 1):
-        if not raw.strip():
-            continue
-        if not raw[0].isspace():
-            title = raw.strip()
-            if set(title) <= {"=", "-"} or title.startswith("="):
-                continue  # banner and separators
-            section = _SECTIONS.get(title, "unknown")  # `Node: <id>` (verbose), timings, new sections
-            if title in ("Healthy:", "Active:"):
-                facts["format"] = "healthy" if title == "Healthy:" else "active"
-            if section == "idle":
-                facts["idle_nodes"] = 0
-            seen.add(section)
-            continue
-        item = raw.strip()
-        if section in (None, "unknown", "banner") or item in _EMPTY_MARKERS:
-            continue
-        if section == "active":
-            count, node = _parse_node_line(item, lineno, "Active/Healthy")
-            facts["active_nodes"] += count
-            facts["node_ids"].append(node)
-        elif section == "idle":
-            count, node = _parse_node_line(item, lineno, "Idle")
-            facts["idle_nodes"] += count
-            facts["idle_node_ids"].append(node)
-        elif section == "pending":
-            m = _LAUNCHING_RE.search(item)
-            facts["pending_nodes"] += int(m["count"]) if m else 1
-        elif section == "failures":
-            facts["recent_failures"] += 1
-        elif section == "usage":
-            name, usage = _parse_usage(item, lineno)
-            facts["resources"][name] = usage
-        elif section == "demands":
-            facts["demands"].append(item)
-        elif section == "constraints":
-            facts["constraints"].append(item)
-
-    if "active" not in seen:
-        snippet = first[:80]
-        raise ValueError(f"{_EXPECTED_STATUS}; got text starting with {snippet!r}")
-    if facts["format"] == "active" and facts["idle_nodes"] is not None:
-        facts["format"] = "active_idle"
-    facts["ready"] = True
-    return facts
-
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status_text import parse_ray_status
 
 # --------------------------------------------------------------------------------------------
 # Node table (ray.nodes()) against the plan's expected_nodes
@@ -200,24 +31,18 @@ def _endpoint(ip: Any, port: Any, what: str) -> tuple[str, int]:
         raise ValueError(f"{what}: expected an integer port, got {port!r}") from None
 
 
-def _number(resources: dict[str, Any], key: str) -> float:
+def _amount_or_zero(resources: dict[str, Any], key: str) -> float:
+    """A resource amount from Ray's table; 0.0 when it is missing or not a number (never raises)."""
     try:
         return float(resources.get(key, 0) or 0)
     except (TypeError, ValueError):
         return 0.0
 
 
-def summarize_cluster(nodes: list[dict[str, Any]], expected: list[dict[str, Any]]) -> dict[str, Any]:
-    """Match Ray's node table with the plan's ``expected_nodes`` by (ip, node manager port).
-
-    Dead entries (``Alive`` false, left behind by restarted containers) stay in ``nodes`` but never
-    count as alive; an alive node on the same ip:port wins.
-    """
-    if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
-        raise ValueError(f"nodes: expected the list of dicts ray.nodes() returns, got {type(nodes).__name__}")
-    if not isinstance(expected, list) or not all(isinstance(e, dict) for e in expected):
-        raise ValueError(f"expected_nodes: expected a list of dicts, got {type(expected).__name__}")
-
+def _index_expected(
+    expected: list[dict[str, Any]],
+) -> tuple[dict[tuple[str, int], dict[str, Any]], dict[str, str], dict[str, dict[str, Any]]]:
+    """The plan's nodes by (ip, port), the host of each ip, and zeroed totals per host."""
     plan: dict[tuple[str, int], dict[str, Any]] = {}
     host_of_ip: dict[str, str] = {}
     per_host: dict[str, dict[str, Any]] = {}
@@ -233,32 +58,53 @@ def summarize_cluster(nodes: list[dict[str, Any]], expected: list[dict[str, Any]
             )
         plan[key] = exp
         host_of_ip.setdefault(key[0], exp["host"])
-        h = per_host.setdefault(exp["host"], {"expected": 0, "alive": 0, "cpus": 0.0, "memory": 0, "object_store_memory": 0})
-        h["expected"] += 1
+        totals = per_host.setdefault(exp["host"], {"expected": 0, "alive": 0, "cpus": 0.0, "memory": 0, "object_store_memory": 0})
+        totals["expected"] += 1
+    return plan, host_of_ip, per_host
 
+
+def _node_entry(
+    i: int, node: dict[str, Any], plan: dict[tuple[str, int], dict[str, Any]], host_of_ip: dict[str, str]
+) -> tuple[dict[str, Any], tuple[str, int]]:
+    """One row of Ray's node table, matched with the plan; and its (ip, port)."""
+    absent = [k for k in _NODE_KEYS if k not in node]
+    if absent:
+        raise ValueError(f"nodes[{i}]: missing key(s) {', '.join(absent)}; expected ray.nodes() entries")
+    key = _endpoint(node["NodeManagerAddress"], node["NodeManagerPort"], f"nodes[{i}] ({node['NodeID']})")
+    exp = plan.get(key)
+    entry = {
+        "id": node["NodeID"],
+        "ip": key[0],
+        "port": key[1],
+        "alive": bool(node.get("Alive", node.get("alive", False))),
+        "host": exp["host"] if exp else host_of_ip.get(key[0]),
+        "name": exp["name"] if exp else None,
+        "role": exp.get("role") if exp else None,
+        "resources": dict(node.get("Resources") or {}),
+    }
+    return entry, key
+
+
+def summarize_cluster(nodes: list[dict[str, Any]], expected: list[dict[str, Any]]) -> dict[str, Any]:
+    """Match Ray's node table with the plan's ``expected_nodes`` by (ip, node manager port).
+
+    Dead entries (``Alive`` false, left behind by restarted containers) stay in ``nodes`` but never
+    count as alive; an alive node on the same ip:port wins.
+    """
+    if not isinstance(nodes, list) or not all(isinstance(n, dict) for n in nodes):
+        raise ValueError(f"nodes: expected the list of dicts ray.nodes() returns, got {type(nodes).__name__}")
+    if not isinstance(expected, list) or not all(isinstance(e, dict) for e in expected):
+        raise ValueError(f"expected_nodes: expected a list of dicts, got {type(expected).__name__}")
+
+    plan, host_of_ip, per_host = _index_expected(expected)
     out_nodes: list[dict[str, Any]] = []
     alive_keys: set[tuple[str, int]] = set()
     unexpected: list[dict[str, Any]] = []
     for i, node in enumerate(nodes):
-        absent = [k for k in _NODE_KEYS if k not in node]
-        if absent:
-            raise ValueError(f"nodes[{i}]: missing key(s) {', '.join(absent)}; expected ray.nodes() entries")
-        key = _endpoint(node["NodeManagerAddress"], node["NodeManagerPort"], f"nodes[{i}] ({node['NodeID']})")
-        alive = bool(node.get("Alive", node.get("alive", False)))
-        resources = dict(node.get("Resources") or {})
-        exp = plan.get(key)
-        entry = {
-            "id": node["NodeID"],
-            "ip": key[0],
-            "port": key[1],
-            "alive": alive,
-            "host": exp["host"] if exp else host_of_ip.get(key[0]),
-            "name": exp["name"] if exp else None,
-            "role": exp.get("role") if exp else None,
-            "resources": resources,
-        }
+        entry, key = _node_entry(i, node, plan, host_of_ip)
         out_nodes.append(entry)
-        if not alive:
+        exp = plan.get(key)
+        if not entry["alive"]:
             continue
         if exp is None:
             unexpected.append(entry)
@@ -266,11 +112,11 @@ def summarize_cluster(nodes: list[dict[str, Any]], expected: list[dict[str, Any]
         if key in alive_keys:
             continue  # two alive entries on one ip:port cannot both be this container
         alive_keys.add(key)
-        h = per_host[exp["host"]]
-        h["alive"] += 1
-        h["cpus"] += _number(resources, "CPU")
-        h["memory"] += round(_number(resources, "memory"))
-        h["object_store_memory"] += round(_number(resources, "object_store_memory"))
+        host_totals = per_host[exp["host"]]
+        host_totals["alive"] += 1
+        host_totals["cpus"] += _amount_or_zero(entry["resources"], "CPU")
+        host_totals["memory"] += round(_amount_or_zero(entry["resources"], "memory"))
+        host_totals["object_store_memory"] += round(_amount_or_zero(entry["resources"], "object_store_memory"))
 
     missing = [exp for key, exp in plan.items() if key not in alive_keys]
     missing_by_host: dict[str, list[str]] = {}

@@ -7,21 +7,21 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import format_size
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import format_size
 
 
 def container_mismatches(inspect: list[dict[str, Any]], nodes: list[dict[str, Any]], image: str) -> list[str]:
     """Differences between ``docker inspect`` output and the plan's nodes for one host."""
-    by_name = {str(c.get("Name", "")).lstrip("/"): c for c in inspect}
+    by_name = {str(container.get("Name", "")).lstrip("/"): container for container in inspect}
     problems: list[str] = []
     for node in nodes:
         name = node["name"]
-        c = by_name.get(name)
-        if c is None:
+        container = by_name.get(name)
+        if container is None:
             problems.append(f"{name}: no such container")
             continue
-        hc = c.get("HostConfig") or {}
-        state = c.get("State") or {}
+        host_config = container.get("HostConfig") or {}
+        state = container.get("State") or {}
         expected = {
             "NanoCpus": round(float(node["cpus"]) * 1e9),
             "Memory": node["memory"],
@@ -34,14 +34,14 @@ def container_mismatches(inspect: list[dict[str, Any]], nodes: list[dict[str, An
         if node.get("memory_reservation") is not None:
             expected["MemoryReservation"] = node["memory_reservation"]
         seen = {
-            "NanoCpus": hc.get("NanoCpus"),
-            "Memory": hc.get("Memory"),
-            "ShmSize": hc.get("ShmSize"),
-            "RestartPolicy": (hc.get("RestartPolicy") or {}).get("Name"),
-            "NetworkMode": hc.get("NetworkMode"),
+            "NanoCpus": host_config.get("NanoCpus"),
+            "Memory": host_config.get("Memory"),
+            "ShmSize": host_config.get("ShmSize"),
+            "RestartPolicy": (host_config.get("RestartPolicy") or {}).get("Name"),
+            "NetworkMode": host_config.get("NetworkMode"),
             "Running": state.get("Running"),
-            "Image": (c.get("Config") or {}).get("Image"),
-            "MemoryReservation": hc.get("MemoryReservation"),
+            "Image": (container.get("Config") or {}).get("Image"),
+            "MemoryReservation": host_config.get("MemoryReservation"),
         }
         for key, want in expected.items():
             if seen[key] != want:
@@ -79,19 +79,19 @@ def summary_lines(cluster: dict[str, Any], plan: dict[str, Any]) -> list[str]:
     totals = Counter()
     for host in plan["cluster"]["hosts"]:
         expected = len(plan["hosts"][host]["nodes"])
-        h = per_host.get(host, {})
-        alive = h.get("alive", 0)
+        reading = per_host.get(host, {})
+        alive = reading.get("alive", 0)
         lines.append(
-            f"{host:<14} {f'{alive}/{expected}':>9} {h.get('cpus', 0):>6g} "
-            f"{format_size(int(h.get('memory', 0))):>11} {format_size(int(h.get('object_store_memory', 0))):>13}"
+            f"{host:<14} {f'{alive}/{expected}':>9} {reading.get('cpus', 0):>6g} "
+            f"{format_size(int(reading.get('memory', 0))):>11} {format_size(int(reading.get('object_store_memory', 0))):>13}"
         )
         totals.update(
             {
                 "expected": expected,
                 "alive": alive,
-                "cpus": h.get("cpus", 0),
-                "memory": h.get("memory", 0),
-                "store": h.get("object_store_memory", 0),
+                "cpus": reading.get("cpus", 0),
+                "memory": reading.get("memory", 0),
+                "store": reading.get("object_store_memory", 0),
             }
         )
     lines.append("-" * len(header))

@@ -1,22 +1,28 @@
 #!/usr/bin/python
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Compute the Ray cluster plan from inventory data."""
+"""Documentation of the ray_cluster_plan action: the action plugin of the same name does the work.
+
+Like ansible.utils' ``validate``, this file holds only DOCUMENTATION, EXAMPLES and RETURN: every
+call runs ``plugins/action/ray_cluster_plan.py`` on the controller, never a module on a host.
+"""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
 module: ray_cluster_plan
-short_description: Compute the Ray cluster plan (nodes, pinned ports, compose files, firewall rules)
+short_description: Compute the Ray cluster plan (nodes, pinned ports, compose projects, firewall rules)
 version_added: 0.1.0
 description:
   - Computes, from the cluster's inventory variables, everything the roles apply; nothing is
     changed anywhere. The plan holds, per host, the Ray nodes (containers) with a pinned port
-    block each, the compose projects already serialised to YAML, the UFW rules and the host's
-    capacity; and, for the whole cluster, the head address and the list of expected nodes that
-    M(wizardsofts.ray_cluster.ray_cluster_status) compares the running cluster with.
-  - Used as a task, the action plugin of the same name reads O(hosts) from the inventory
+    block each, where its compose projects live (the
+    P(wizardsofts.ray_cluster.ray_compose_content#filter) filter renders them), the UFW rules and
+    the host's capacity; and, for the whole cluster, the head address and the list of expected
+    nodes that M(wizardsofts.ray_cluster.ray_cluster_status) compares the running cluster with.
+  - Runs on the controller as an action (there is no module code to run on a host). Used as a
+    task, the action plugin of the same name reads O(hosts) from the inventory
     (every host of O(head_group) and O(worker_group), their C(ray_*) variables, C(ansible_host)
     and gathered facts) and computes the plan on the controller, so run it once
     (C(run_once=true)). Passing O(hosts) explicitly computes the plan for that data instead.
@@ -99,26 +105,157 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plan:
-  description: The cluster plan.
+  description: The cluster plan (the same as fact C(ray_cluster_plan)).
   returned: success
   type: dict
   contains:
     cluster:
-      description: Cluster-wide values (version, image, head host, head address, dashboard URL, expected node count...).
+      description: Cluster-wide values.
       type: dict
       returned: success
+      contains:
+        name: {description: "Cluster name (compose project prefix).", type: str, returned: success}
+        version: {description: "Ray version.", type: str, returned: success}
+        python_version: {description: "Python minor version of the image.", type: str, returned: success}
+        image: {description: "Ray image every node runs.", type: str, returned: success}
+        image_extra_packages:
+          description: The pinned packages the image has next to Ray (the ray_image role's C(build) default).
+          type: str
+          returned: success
+        head_host: {description: "Inventory name of the head host.", type: str, returned: success}
+        head_ip: {description: "Node address of the head host.", type: str, returned: success}
+        head_address:
+          description: "GCS address, C(ip:port) (an IPv6 address in brackets)."
+          type: str
+          returned: success
+          sample: "192.0.2.10:6379"
+        head_container: {description: "Container name of the head node.", type: str, returned: success}
+        gcs_port: {description: "GCS port.", type: int, returned: success}
+        dashboard_port: {description: "Dashboard port.", type: int, returned: success}
+        dashboard_bind:
+          description: "Where the dashboard listens: C(node_ip), C(loopback) or C(all)."
+          type: str
+          returned: success
+        client_port: {description: "Ray Client server port.", type: int, returned: success}
+        autoscaler_metrics_port: {description: "Autoscaler metrics port.", type: int, returned: success}
+        dashboard_metrics_port: {description: "Dashboard metrics port.", type: int, returned: success}
+        dashboard_url: {description: "Dashboard URL.", type: str, returned: success, sample: "http://192.0.2.10:8265"}
+        client_address: {description: "Ray Client address.", type: str, returned: success, sample: "ray://192.0.2.10:10001"}
+        auth_mode: {description: "C(token) or C(disabled).", type: str, returned: success}
+        auth_token_file: {description: "Path of the token file on each host.", type: str, returned: success}
+        gcs_reconnect_timeout_s: {description: "Seconds a node waits for the GCS to come back.", type: int, returned: success}
+        label_prefix: {description: "Prefix of the container labels.", type: str, returned: success}
+        compose_dir: {description: "Directory of the compose projects on each host.", type: str, returned: success}
+        log_max_size: {description: "Size of one container log file.", type: str, returned: success}
+        log_max_files: {description: "Container log files kept.", type: int, returned: success}
+        stagger_worker_start: {description: "Whether a host's workers start one after the other.", type: bool, returned: success}
+        confirm_removal:
+          description: Whether removing containers beyond the guard's limits is confirmed.
+          type: bool
+          returned: success
+        removal_max_share:
+          description: Share of the deployed nodes a run may remove without confirmation.
+          type: float
+          returned: success
+        allowed_sources: {description: "Sources Ray's ports are open to.", type: list, elements: str, returned: success}
+        admin_sources:
+          description: Extra sources of the operator ports (dashboard, client, metrics).
+          type: list
+          elements: str
+          returned: success
+        hosts: {description: "The cluster hosts, the head host first.", type: list, elements: str, returned: success}
+        expected_node_count: {description: "Number of Ray nodes in the plan.", type: int, returned: success}
+        expected_cpus: {description: "Logical CPUs of all planned nodes.", type: int, returned: success}
     expected_nodes:
-      description: One entry per Ray node (host, name, role, ip, node_manager_port, num_cpus, memory, object_store_memory).
+      description: One entry per Ray node, what M(wizardsofts.ray_cluster.ray_cluster_status) looks for.
       type: list
       elements: dict
       returned: success
+      contains:
+        host: {description: "Inventory host.", type: str, returned: success}
+        name: {description: "Container name.", type: str, returned: success}
+        role: {description: "C(head) or C(worker).", type: str, returned: success}
+        ip: {description: "Node address.", type: str, returned: success}
+        node_manager_port:
+          description: The node manager port (identifies the node in Ray's node table).
+          type: int
+          returned: success
+        num_cpus: {description: "Logical CPUs.", type: int, returned: success}
+        memory: {description: "Ray's heap memory in bytes.", type: int, returned: success}
+        object_store_memory: {description: "Object store in bytes.", type: int, returned: success}
     hosts:
-      description: >-
-        Per host: C(node_ip), C(is_head), C(nodes) (resources, pinned C(ports), C(command), C(environment)),
-        C(node_port_range), C(projects.head) and C(projects.workers) (compose C(name), C(dir), C(file),
-        C(services), C(content)), C(firewall) (UFW rules) and C(capacity).
+      description: Per inventory host name, a dict with the fields below.
       type: dict
       returned: success
+      contains:
+        node_ip: {description: "Node address.", type: str, returned: success}
+        is_head: {description: "Whether the host runs the head.", type: bool, returned: success}
+        nodes:
+          description: The host's Ray nodes, the head first.
+          type: list
+          elements: dict
+          returned: success
+          contains:
+            role: {description: "C(head) or C(worker).", type: str, returned: success}
+            worker_id: {description: "Worker number on the host, from 1.", type: int, returned: for workers}
+            name: {description: "Container name.", type: str, returned: success}
+            cpus: {description: "CPU limit of the container.", type: float, returned: success}
+            num_cpus: {description: "Logical CPUs Ray schedules on.", type: int, returned: success}
+            memory: {description: "Memory limit in bytes.", type: int, returned: success}
+            memory_reservation: {description: "Memory reservation in bytes, or null.", type: int, returned: success}
+            shm_size: {description: "Size of /dev/shm in bytes.", type: int, returned: success}
+            object_store_memory: {description: "Object store in bytes.", type: int, returned: success}
+            heap_memory: {description: "Memory left to Ray's processes and tasks, in bytes.", type: int, returned: success}
+            gpus: {description: "GPUs.", type: int, returned: success}
+            resources: {description: "Custom resources.", type: dict, returned: success}
+            labels: {description: "Node labels.", type: dict, returned: success}
+            index: {description: "Position on the host (its port block).", type: int, returned: success}
+            ports:
+              description: The node's pinned ports.
+              type: dict
+              returned: success
+              contains:
+                node_manager: {description: "Node manager port.", type: int, returned: success}
+                object_manager: {description: "Object manager port.", type: int, returned: success}
+                runtime_env_agent: {description: "Runtime env agent port.", type: int, returned: success}
+                dashboard_agent_grpc: {description: "Dashboard agent gRPC port.", type: int, returned: success}
+                dashboard_agent_http: {description: "Dashboard agent HTTP port (the health check).", type: int, returned: success}
+                metrics_export: {description: "Metrics export port.", type: int, returned: success}
+                min_worker: {description: "First worker port.", type: int, returned: success}
+                max_worker: {description: "Last worker port.", type: int, returned: success}
+        node_port_range:
+          description: "The host's node ports, C([low, high]), or null without nodes."
+          type: list
+          elements: int
+          returned: success
+        projects:
+          description: The host's compose projects, C(head) and C(workers), each with the fields below.
+          type: dict
+          returned: success
+          contains:
+            name: {description: "Compose project name.", type: str, returned: success}
+            dir: {description: "Project directory.", type: str, returned: success}
+            file: {description: "Compose file.", type: str, returned: success}
+            services: {description: "Container names of the project.", type: list, elements: str, returned: success}
+        firewall:
+          description: The UFW allow rules the host needs, SSH first.
+          type: list
+          elements: dict
+          returned: success
+          contains:
+            port: {description: "Port or C(low:high) range.", type: str, returned: success}
+            proto: {description: "Protocol.", type: str, returned: success}
+            src: {description: "Source address or network, or C(any).", type: str, returned: success}
+            comment: {description: "Rule comment (starts with C(ray_cluster)).", type: str, returned: success}
+        capacity:
+          description: The host's summed limits beside what it has.
+          type: dict
+          returned: success
+          contains:
+            cpus: {description: "Sum of the CPU limits.", type: float, returned: success}
+            memory: {description: "Sum of the memory limits in bytes.", type: int, returned: success}
+            vcpus: {description: "The host's vCPUs (null without facts).", type: int, returned: success}
+            memtotal: {description: "The host's memory in bytes (null without facts).", type: int, returned: success}
     warnings:
       description: >-
         Non-fatal findings, such as allowed oversubscription or an object store that leaves a node
@@ -132,29 +269,3 @@ ansible_facts:
   type: dict
   sample: {"ray_cluster_plan": {"cluster": {"head_address": "192.0.2.10:6379"}}}
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
-    PLAN_ARGUMENT_SPEC,
-    PlanError,
-    build_plan,
-)
-
-
-def main() -> None:
-    module = AnsibleModule(argument_spec=PLAN_ARGUMENT_SPEC, supports_check_mode=True)
-    if module.params["hosts"] is None:
-        module.fail_json(msg="hosts is required when the module runs without its action plugin")
-    try:
-        # Without the action plugin (not the usual path) the role options are not known here.
-        plan = build_plan(module.params["head_hosts"] or [], module.params["worker_hosts"] or [], module.params["hosts"])
-    except PlanError as exc:
-        module.fail_json(msg=str(exc), host=exc.host, variable=exc.variable)
-    for warning in plan["warnings"]:
-        module.warn(warning)
-    module.exit_json(changed=False, plan=plan, ansible_facts={"ray_cluster_plan": plan})
-
-
-if __name__ == "__main__":
-    main()

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _nodes, _settings
 
 ROLES_DIR = Path(__file__).resolve().parents[3] / "roles"
 # Every role directory, so a new role fails here until it has a spec.
 ROLES = tuple(sorted(p.name for p in ROLES_DIR.iterdir() if (p / "tasks").is_dir()))
-PLANNER_INPUTS: dict[str, Any] = {**_plan.CLUSTER_DEFAULTS, **_plan.HOST_DEFAULTS}
+PLANNER_INPUTS: dict[str, Any] = {**_settings.CLUSTER_DEFAULTS, **_settings.HOST_DEFAULTS}
 # Options a role's spec lists beyond its defaults/main.yml.
 EXTRA_OPTIONS: dict[str, set[str]] = {"cluster_plan": set(PLANNER_INPUTS)}
 
@@ -82,12 +82,12 @@ def test_cluster_plan_inputs_default_like_the_planner(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["ray_head_spec", "ray_worker_spec", "ray_worker_overrides"])
 def test_cluster_plan_node_spec_keys(name: str) -> None:
-    assert set(_options("cluster_plan")[name]["options"]) == set(_plan.SPEC_KEYS)
+    assert set(_options("cluster_plan")[name]["options"]) == set(_nodes.SPEC_KEYS)
 
 
 @pytest.mark.parametrize(
     ("name", "choices"),
-    [("ray_cluster_dashboard_bind", _plan.DASHBOARD_BINDS), ("ray_cluster_auth_mode", _plan.AUTH_MODES)],
+    [("ray_cluster_dashboard_bind", _settings.DASHBOARD_BINDS), ("ray_cluster_auth_mode", _settings.AUTH_MODES)],
     ids=["dashboard_bind", "auth_mode"],
 )
 def test_cluster_plan_choices_like_the_planner(name: str, choices: tuple[str, ...]) -> None:

@@ -9,7 +9,6 @@ role would have written for an earlier plan. Nothing else is touched (no Docker)
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +16,11 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible_cli import needs_ansible_cli, run_cli
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan, compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-BIN = Path(sys.executable).parent
 FINGERPRINT = "ab" * 16
 SPEC = {"cpus": 0.5, "num_cpus": 1, "memory": "1g", "shm_size": "256m"}
 PLAYBOOK = """
@@ -32,7 +31,7 @@ PLAYBOOK = """
     - role: wizardsofts.ray_cluster.cluster_plan
 """
 
-pytestmark = pytest.mark.skipif(not (BIN / "ansible-playbook").exists(), reason="ansible CLIs not next to sys.executable")
+pytestmark = needs_ansible_cli
 
 
 def host_vars(compose_dir: Path, workers: int) -> dict[str, Any]:
@@ -68,16 +67,7 @@ def playbook(tmp_path: Path, workers: int, *args: str) -> subprocess.CompletedPr
     }
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     (tmp_path / "play.yml").write_text(PLAYBOOK, encoding="utf-8")
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
-    }
-    argv = [str(BIN / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml"), *args]
-    return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    return run_cli("ansible-playbook", "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml"), *args, tmp_path=tmp_path)
 
 
 def test_fresh_host_adds_everything(tmp_path: Path) -> None:

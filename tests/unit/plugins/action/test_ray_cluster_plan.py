@@ -17,8 +17,9 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.action.ray_cluster_plan
     cluster_members,
     inventory_hosts,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import known_variables
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PLANNER_VARIABLES, PlanError, build_plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError, known_variables
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import PLANNER_VARIABLES
 
 DEFAULT_TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
 CUSTOM_TOKEN_FILE = "/srv/secrets/ray.token"  # noqa: S105 (a path, not a secret)

@@ -20,7 +20,8 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_cluster impo
     ray_ufw_rule_diff,
     ray_ufw_status,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import MANAGED_HEADER, build_plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import MANAGED_HEADER
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
 HEADER = "Added user rules (see 'ufw status' for running firewall):"
 SSH = {"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"}

@@ -28,12 +28,10 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes i
     read_files,
     removal_refusal,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
-    PlanError,
-    build_plan,
-    cluster_settings,
-    compose_content,
-)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import cluster_settings
 
 HOSTS = [name for name, *_ in LAB_TOPOLOGY]
 # The token's fingerprint the running containers carry, and another one (a rotated token).

@@ -277,11 +277,6 @@ def test_ufw_rule_diff_with_plan_rules(lab_hosts: dict[str, dict[str, Any]]) -> 
     assert ufw_rule_diff(parse_ufw_added(added(*lines)), desired, PREFIX) == {"add": [], "delete": []}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (still open after d359efb, which only skips outbound rules when deleting): the 'have' set in "
-    "ufw_rule_diff ignores the direction, so an outbound managed rule satisfies the desired inbound rule",
-)
 def test_ufw_rule_diff_outbound_rule_does_not_satisfy_inbound() -> None:
     current = parse_ufw_added(added("ufw allow out 22/tcp comment 'ray_cluster ssh'"))
     diff = ufw_rule_diff(current, [SSH], PREFIX)

@@ -17,26 +17,26 @@ import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
     AUTH_TOKEN_MIN_LENGTH,
-    HEAP_FLOOR,
+    MIB,
     NOT_PLAN_INPUTS,
     PLAYBOOK_VARIABLES,
     PREFIXES,
-    SOURCE_MIN_PREFIX_DEFAULT,
     PlanError,
     auth_token_of,
-    capacity_variable,
     check_auth_token,
     known_variables,
     plain,
     role_variables,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import HEAP_FLOOR, capacity_variable
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import RAY_PREVIOUS_VERSION
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import (
+    CLUSTER_DEFAULTS,
+    PLANNER_VARIABLES,
+    SOURCE_MIN_PREFIX_DEFAULT,
     source_min_prefix,
     source_width_problem,
-)
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
-    CLUSTER_DEFAULTS,
-    MIB,
-    PLANNER_VARIABLES,
-    build_plan,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -623,8 +623,8 @@ def test_plan_error_with_ansible_tagged_values(lab_hosts: Hosts) -> None:
     datatag = pytest.importorskip("ansible._internal._datatag._tags")
     origin = datatag.Origin(path="/inventory/host_vars/lab-80.yml", line_num=3)
     lab_hosts["lab-80"]["ray_worker_spec"]["cpus"] = origin.tag("two")
-    lab_hosts["lab-81"]["ray_cluster_version"] = origin.tag("2.59.0")
+    lab_hosts["lab-81"]["ray_cluster_version"] = origin.tag(RAY_PREVIOUS_VERSION)
     message = str(refusal(lab_hosts))
-    assert "lab-81='2.59.0'" in message and "Tagged" not in message
+    assert f"lab-81='{RAY_PREVIOUS_VERSION}'" in message and "Tagged" not in message
     del lab_hosts["lab-81"]["ray_cluster_version"]
     assert str(refusal(lab_hosts)) == "host lab-80: ray_worker_spec.cpus: expected a number (got 'two')"

@@ -18,29 +18,34 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import (
     AUTH_TOKEN_CONTAINER_PATH,
     MANAGED_HEADER,
-    MIB,
-    NODE_FIXED_PORTS,
-    PlanError,
-    build_plan,
-    cluster_settings,
     compose_content,
-    compose_project,
     compose_service,
-    facts_for_plan,
-    firewall_rules,
-    member_sources,
     node_command,
     node_environment,
-    node_spec,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
+    MIB,
+    PlanError,
     parse_size,
     parse_source,
     parse_version,
-    resolve_node_ip,
-    to_yaml,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import node_spec
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import RAY_PREVIOUS_VERSION, RAY_VERSION
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
+    NODE_FIXED_PORTS,
+    build_plan,
+    compose_project,
+    facts_for_plan,
+    firewall_rules,
+    member_sources,
+    resolve_node_ip,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import cluster_settings
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
 GIB = 1024**3
 HEAD = "lab-84"
@@ -571,7 +576,13 @@ ERRORS: list[tuple[str, Mutation, str | None, str, str]] = [
         "['172.28.84.80/30']",
     ),
     # versions and cluster-wide settings
-    ("version-mismatch", host_vars("lab-81", ray_cluster_version="2.59.0"), None, "ray_cluster_version", "lab-81='2.59.0'"),
+    (
+        "version-mismatch",
+        host_vars("lab-81", ray_cluster_version=RAY_PREVIOUS_VERSION),
+        None,
+        "ray_cluster_version",
+        f"lab-81='{RAY_PREVIOUS_VERSION}'",
+    ),
     ("version-short", cluster(ray_cluster_version="2.60"), None, "ray_cluster_version", "'2.60'"),
     ("version-latest", cluster(ray_cluster_version="latest"), None, "ray_cluster_version", "'latest'"),
     ("unknown-cluster-variable", host_vars("lab-82", ray_cluster_nmae="ray"), "lab-82", "ray_cluster_nmae", "(value not shown)"),
@@ -697,10 +708,15 @@ def test_plan_errors_name_host_variable_and_value(
 
 
 def test_version_mismatch_names_every_host(lab_hosts: dict[str, dict[str, Any]]) -> None:
-    lab_hosts["lab-81"]["ray_cluster_version"] = "2.59.0"
+    lab_hosts["lab-81"]["ray_cluster_version"] = RAY_PREVIOUS_VERSION
     with pytest.raises(PlanError, match="must be the same on every cluster host") as exc:
         build(lab_hosts)
-    for name in ("lab-84='2.60.0'", "lab-80='2.60.0'", "lab-81='2.59.0'", "lab-82='2.60.0'"):
+    for name in (
+        f"lab-84='{RAY_VERSION}'",
+        f"lab-80='{RAY_VERSION}'",
+        f"lab-81='{RAY_PREVIOUS_VERSION}'",
+        f"lab-82='{RAY_VERSION}'",
+    ):
         assert name in str(exc.value)
 
 
@@ -1166,7 +1182,7 @@ def test_compose_content_parses(lab_hosts: dict[str, dict[str, Any]]) -> None:
             for node in nodes:
                 service = doc["services"][node["name"]]
                 assert service["container_name"] == node["name"]
-                assert service["image"] == "wizardsofts/ray:2.60.0-py311"
+                assert service["image"] == f"wizardsofts/ray:{RAY_VERSION}-py311"
                 assert service["network_mode"] == "host"
                 assert service["restart"] == "unless-stopped"
                 assert parse_size(service["shm_size"]) == node["shm_size"]
@@ -1723,12 +1739,12 @@ def test_host_with_zero_workers(
 
 
 def test_cluster_settings_defaults_and_image() -> None:
-    settings = cluster_settings({"a": {}, "b": {"ray_cluster_version": "2.60.0"}})
-    assert settings["ray_cluster_image"] == "wizardsofts/ray:2.60.0-py311"
+    settings = cluster_settings({"a": {}, "b": {"ray_cluster_version": RAY_VERSION}})
+    assert settings["ray_cluster_image"] == f"wizardsofts/ray:{RAY_VERSION}-py311"
     assert settings["ray_cluster_ephemeral_port_range"] == [32768, 60999]
     assert settings["ray_cluster_port_base"] == 20000
     settings = cluster_settings({"a": {"ray_cluster_python_version": "3.12", "ray_cluster_port_base": "21000"}})
-    assert settings["ray_cluster_image"] == "wizardsofts/ray:2.60.0-py312"
+    assert settings["ray_cluster_image"] == f"wizardsofts/ray:{RAY_VERSION}-py312"
     assert settings["ray_cluster_port_base"] == 21000
 
 
@@ -1754,11 +1770,6 @@ IPV6_URLS: list[tuple[str, Callable[[dict[str, Any]], str], str, int]] = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: IPv6 node addresses are put into URLs without brackets (http://2001:db8::2:20004/...), which "
-    "no client parses; node addresses may be IPv6 (resolve_node_ip accepts them)",
-)
 @pytest.mark.parametrize(("url_of", "host", "port"), [c[1:] for c in IPV6_URLS], ids=[c[0] for c in IPV6_URLS])
 def test_ipv6_node_addresses_make_valid_urls(
     lab_hosts: dict[str, dict[str, Any]], url_of: Callable[[dict[str, Any]], str], host: str, port: int

@@ -20,11 +20,11 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status im
     format_missing,
     node_table_argv,
     parse_node_table_output,
-    parse_ray_status,
     status_argv,
     summarize_cluster,
     wait_for_cluster,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status_text import parse_ray_status
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "ray_status"
 STATUS_FIXTURES = sorted(p.stem for p in FIXTURES.glob("*.txt"))

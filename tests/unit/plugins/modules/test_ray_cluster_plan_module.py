@@ -9,8 +9,8 @@ Only the controller is involved: the plan is an action plugin and needs no conne
 
 from __future__ import annotations
 
+import importlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,29 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from ansible_cli import needs_ansible_cli, run_cli
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PLAN_ARGUMENT_SPEC
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
-BIN = Path(sys.executable).parent
 MODULE = "wizardsofts.ray_cluster.ray_cluster_plan"
 
-pytestmark = pytest.mark.skipif(not (BIN / "ansible-playbook").exists(), reason="ansible CLIs not next to sys.executable")
+pytestmark = needs_ansible_cli
 
 
 def run(tool: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-    }
-    return subprocess.run(
-        [str(BIN / tool), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_cli(tool, *args, tmp_path=tmp_path, timeout=120)
 
 
 # --------------------------------------------------------------------------- ansible-doc
@@ -250,3 +239,37 @@ def test_plan_playbook_refuses_bad_input(tmp_path: Path, change: tuple[str, str]
     else:
         assert result.returncode != 0, output
         assert words in " ".join(output.split()), output
+
+
+# --------------------------------------------------------------------------- RETURN is the plan as built
+
+STORED_PLAN = Path(__file__).resolve().parents[2] / "fixtures" / "rendering" / "dual-stack" / "plan.json"
+
+
+def assert_fields(contains: dict[str, Any], values: list[dict[str, Any]], where: str) -> None:
+    """The documented fields (``contains``) are exactly the fields of the values, level by level."""
+    assert set(contains) == {key for value in values for key in value}, where
+    for name, doc in contains.items():
+        if not doc.get("contains"):
+            continue
+        children = [value[name] for value in values if isinstance(value.get(name), dict)]
+        children += [item for value in values if isinstance(value.get(name), list) for item in value[name]]
+        if name == "projects":  # keyed by kind, like hosts by host name
+            children = [project for projects in children for project in projects.values()]
+        assert_fields(doc["contains"], children, f"{where}.{name}")
+
+
+def test_return_documents_the_plan_field_by_field() -> None:
+    plan = json.loads(STORED_PLAN.read_text())
+    module = importlib.import_module(f"ansible_collections.wizardsofts.ray_cluster.plugins.modules.{MODULE.split('.')[-1]}")
+    doc = yaml.safe_load(module.RETURN)["plan"]["contains"]
+    assert set(doc) == set(plan)
+    assert_fields(doc["cluster"]["contains"], [plan["cluster"]], "cluster")
+    assert_fields(doc["expected_nodes"]["contains"], plan["expected_nodes"], "expected_nodes")
+    assert_fields(doc["hosts"]["contains"], list(plan["hosts"].values()), "hosts")
+
+
+def test_module_file_is_documentation_only() -> None:
+    module = importlib.import_module(f"ansible_collections.wizardsofts.ray_cluster.plugins.modules.{MODULE.split('.')[-1]}")
+    names = {name for name in vars(module) if not name.startswith("__")}
+    assert names == {"DOCUMENTATION", "EXAMPLES", "RETURN", "annotations"}

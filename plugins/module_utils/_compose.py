@@ -1,0 +1,185 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""The plan rendered: the compose projects Docker runs on each host.
+
+Private to the collection (no compatibility promise). Pure mappings from the plan (its
+``cluster`` values and one host's nodes) to what Docker runs: no number is computed here, every
+one comes from the plan. The same plan always gives byte-identical text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import address_port
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
+
+MANAGED_HEADER = (
+    "# Managed by wizardsofts.ray_cluster (Ansible) from the cluster plan.\n"
+    "# Do not edit: the next run overwrites it. Change the inventory instead.\n"
+)
+# Where the token file is mounted (read-only) inside every Ray container.
+AUTH_TOKEN_CONTAINER_PATH = "/run/secrets/ray-auth-token"  # noqa: S105 (a path, not a secret)
+KINDS = ("head", "workers")
+
+
+def _dashboard_host(cluster: dict[str, Any], node_ip: str) -> str:
+    return {"node_ip": node_ip, "loopback": "127.0.0.1", "all": "0.0.0.0"}[cluster["dashboard_bind"]]  # noqa: S104
+
+
+def node_command(node: dict[str, Any], node_ip: str, cluster: dict[str, Any]) -> list[str]:
+    """The ``ray start`` argv for one node (``cluster`` is the plan's ``cluster``)."""
+    ports = node["ports"]
+    argv = ["ray", "start", "--block", "--disable-usage-stats", f"--node-ip-address={node_ip}"]
+    if node["role"] == "head":
+        argv += [
+            "--head",
+            f"--port={cluster['gcs_port']}",
+            "--include-dashboard=true",
+            f"--dashboard-host={_dashboard_host(cluster, node_ip)}",
+            f"--dashboard-port={cluster['dashboard_port']}",
+            f"--ray-client-server-port={cluster['client_port']}",
+        ]
+    else:
+        argv.append(f"--address={cluster['head_address']}")
+    argv += [
+        f"--node-manager-port={ports['node_manager']}",
+        f"--object-manager-port={ports['object_manager']}",
+        f"--runtime-env-agent-port={ports['runtime_env_agent']}",
+        f"--dashboard-agent-grpc-port={ports['dashboard_agent_grpc']}",
+        f"--dashboard-agent-listen-port={ports['dashboard_agent_http']}",
+        f"--metrics-export-port={ports['metrics_export']}",
+        f"--min-worker-port={ports['min_worker']}",
+        f"--max-worker-port={ports['max_worker']}",
+        f"--num-cpus={node['num_cpus']}",
+        f"--num-gpus={node['gpus']}",
+        f"--memory={node['heap_memory']}",
+        f"--object-store-memory={node['object_store_memory']}",
+    ]
+    if node["resources"]:
+        argv.append("--resources=" + json.dumps(node["resources"], sort_keys=True, separators=(",", ":")))
+    if node["labels"]:
+        argv.append("--labels=" + ",".join(f"{k}={v}" for k, v in sorted(node["labels"].items())))
+    return argv
+
+
+def node_environment(node: dict[str, Any], cluster: dict[str, Any]) -> dict[str, str]:
+    env = {
+        "RAY_AUTH_MODE": cluster["auth_mode"],
+        "RAY_gcs_rpc_server_reconnect_timeout_s": str(cluster["gcs_reconnect_timeout_s"]),
+    }
+    if cluster["auth_mode"] == "token":
+        # The token itself never appears in the environment, only the path of its file.
+        env["RAY_AUTH_TOKEN_PATH"] = AUTH_TOKEN_CONTAINER_PATH
+    if node["role"] == "head":
+        env["AUTOSCALER_METRIC_PORT"] = str(cluster["autoscaler_metrics_port"])
+        env["DASHBOARD_METRIC_PORT"] = str(cluster["dashboard_metrics_port"])
+    return dict(sorted(env.items()))
+
+
+def health_url(node: dict[str, Any], node_ip: str) -> str:
+    """A URL on the node's own dashboard agent that answers ``success`` when the raylet is up."""
+    return f"http://{address_port(node_ip, node['ports']['dashboard_agent_http'])}/api/local_raylet_healthz"
+
+
+def _labels(host: str, node: dict[str, Any], cluster: dict[str, Any], token_fingerprint: str) -> dict[str, str]:
+    prefix = cluster["label_prefix"]
+    labels = {
+        f"{prefix}.cluster": cluster["name"],
+        f"{prefix}.server": host,
+        f"{prefix}.service": f"ray-{node['role']}",
+    }
+    if node["role"] == "worker":
+        labels[f"{prefix}.worker-id"] = str(node["worker_id"])
+    if cluster["auth_mode"] == "token":
+        # A new token changes this label, so compose recreates every container with it.
+        labels[f"{prefix}.auth-token-sha256"] = token_fingerprint
+    return dict(sorted(labels.items()))
+
+
+def _resources(node: dict[str, Any]) -> dict[str, Any]:
+    resources: dict[str, Any] = {"limits": {"cpus": str(node["cpus"]), "memory": str(node["memory"])}}
+    reservations: dict[str, Any] = {}
+    if node["memory_reservation"] is not None:
+        reservations["memory"] = str(node["memory_reservation"])
+    if node["gpus"]:
+        reservations["devices"] = [{"driver": "nvidia", "count": node["gpus"], "capabilities": ["gpu"]}]
+    if reservations:
+        resources["reservations"] = reservations
+    return resources
+
+
+def _healthcheck(node: dict[str, Any], node_ip: str) -> dict[str, Any]:
+    check = (
+        "import sys, urllib.request as u; "
+        f"sys.exit(0 if b'success' in u.urlopen('{health_url(node, node_ip)}', timeout=8).read() else 1)"
+    )
+    return {
+        "test": ["CMD", "python3", "-c", check],
+        "interval": "15s",
+        "timeout": "10s",
+        "retries": 4,
+        "start_period": "120s",
+    }
+
+
+def compose_service(
+    host: str, node: dict[str, Any], node_ip: str, cluster: dict[str, Any], token_fingerprint: str = ""
+) -> dict[str, Any]:
+    """One node's compose service."""
+    service: dict[str, Any] = {
+        "image": cluster["image"],
+        "container_name": node["name"],
+        "network_mode": "host",
+        "restart": "unless-stopped",
+        "shm_size": str(node["shm_size"]),
+        "command": node_command(node, node_ip, cluster),
+        "environment": node_environment(node, cluster),
+        "deploy": {"resources": _resources(node)},
+        "healthcheck": _healthcheck(node, node_ip),
+        "labels": _labels(host, node, cluster, token_fingerprint),
+        "logging": {
+            "driver": "json-file",
+            "options": {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])},
+        },
+        "stop_grace_period": "30s",
+    }
+    if cluster["auth_mode"] == "token":
+        service["volumes"] = [f"{cluster['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro"]
+    return service
+
+
+def compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> str:
+    """Render one of a host's compose projects (``head`` or ``workers``) to YAML text.
+
+    Deterministic: the same plan always gives byte-identical text. Empty when the project has
+    no services on this host (the role then removes it). With token authentication,
+    ``token_fingerprint`` (a hash of the token, never the token) is required: it labels the
+    containers so that a new token recreates them.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"compose project kind must be head or workers, got {kind!r}")
+    if host not in plan.get("hosts", {}):
+        raise ValueError(f"host {host} is not in the cluster plan")
+    cluster = plan["cluster"]
+    host_plan = plan["hosts"][host]
+    if cluster["auth_mode"] == "token" and not re.fullmatch(r"[0-9a-f]{16,64}", str(token_fingerprint or "")):
+        raise ValueError("token authentication is on: pass the token's sha256 fingerprint (hex), not the token")
+    role = "head" if kind == "head" else "worker"
+    services = {
+        node["name"]: compose_service(host, node, host_plan["node_ip"], cluster, token_fingerprint)
+        for node in host_plan["nodes"]
+        if node["role"] == role
+    }
+    if cluster.get("stagger_worker_start") and kind == "workers":
+        # Start a host's workers one after the other: each waits for the previous one to be
+        # healthy. For hosts too small to start many Ray nodes at once.
+        for previous, name in itertools.pairwise(list(services)):
+            services[name]["depends_on"] = {previous: {"condition": "service_healthy"}}
+    if not services:
+        return ""
+    body = to_yaml({"name": host_plan["projects"][kind]["name"], "services": services})
+    return f"{MANAGED_HEADER}# Host {host}: {len(services)} Ray {kind} container(s).\n{body}\n"

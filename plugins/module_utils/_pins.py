@@ -1,0 +1,20 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""The collection's pinned versions, written once: everything else reads them from here.
+
+Private to the collection (no compatibility promise). The planner's defaults import them; the
+ray_image role gets them through the plan (``cluster.version``, ``cluster.image_extra_packages``);
+``lab/images.sh`` reads the lines below with ``sed`` (so each stays one ``NAME = "value"`` line).
+Files that cannot read Python (requirements.txt, constraints.txt, the role argument specs, the
+docs) repeat a value, and tests/unit/test_pins.py fails when one of them differs.
+"""
+
+from __future__ import annotations
+
+# The Ray release every node runs, and the one before it (the lab's upgrade test starts there).
+RAY_VERSION = "2.60.0"
+RAY_PREVIOUS_VERSION = "2.59.0"
+# The Python minor version of the Ray image.
+RAY_PYTHON_VERSION = "3.11"
+# The light data layer installed next to Ray in the image (the seed's), pinned.
+RAY_IMAGE_EXTRA_PACKAGES = "pandas==2.1.4 numpy==1.26.3 requests==2.34.2"

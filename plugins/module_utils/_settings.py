@@ -1,0 +1,354 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""The planner's inputs and their defaults, and the cluster-wide settings read from them.
+
+Private to the collection (no compatibility promise). Pure functions, no Ansible imports. A
+cluster-wide variable must be the same on every cluster host; :func:`cluster_settings` reads it
+once and checks it with the rule the tables below give it. Every refusal is a :class:`PlanError`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
+    PlanError,
+    check_variable_names,
+    known_variables,
+    parse_number,
+    parse_port,
+    parse_size,
+    parse_source,
+    parse_version,
+    parse_whole_number,
+    plain,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import (
+    RAY_IMAGE_EXTRA_PACKAGES,
+    RAY_PYTHON_VERSION,
+    RAY_VERSION,
+)
+
+SOURCE_MIN_PREFIX_VARIABLE = "ray_cluster_source_min_prefix"
+SOURCE_MIN_PREFIX_DEFAULT = {"ipv4": 8, "ipv6": 32}
+_ADDRESS_BITS = {"ipv4": 32, "ipv6": 128}
+_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+
+CLUSTER_DEFAULTS: dict[str, Any] = {
+    "ray_cluster_name": "ray",
+    "ray_cluster_version": RAY_VERSION,
+    "ray_cluster_python_version": RAY_PYTHON_VERSION,
+    "ray_cluster_image": "",
+    "ray_cluster_allowed_sources": [],
+    "ray_cluster_admin_sources": [],
+    # The widest network ray_cluster_allowed_sources and ray_cluster_admin_sources may list.
+    "ray_cluster_source_min_prefix": dict(SOURCE_MIN_PREFIX_DEFAULT),
+    "ray_cluster_ssh_port": 22,
+    "ray_cluster_ssh_sources": ["any"],
+    "ray_cluster_gcs_port": 6379,
+    "ray_cluster_dashboard_port": 8265,
+    "ray_cluster_client_port": 10001,
+    "ray_cluster_autoscaler_metrics_port": 8266,
+    "ray_cluster_dashboard_metrics_port": 8267,
+    "ray_cluster_port_base": 20000,
+    "ray_cluster_worker_ports_per_node": 94,
+    "ray_cluster_ephemeral_port_range": [32768, 60999],
+    "ray_cluster_dashboard_bind": "node_ip",
+    "ray_cluster_auth_mode": "token",
+    "ray_cluster_auth_token_file": "/etc/ray-cluster/auth_token",
+    "ray_cluster_gcs_reconnect_timeout_s": 20,
+    "ray_cluster_label_prefix": "com.wizardsofts",
+    "ray_cluster_compose_dir": "/opt/ray-cluster",
+    "ray_cluster_log_max_size": "50m",
+    "ray_cluster_log_max_files": 3,
+    "ray_cluster_allow_oversubscription": False,
+    "ray_cluster_stagger_worker_start": False,
+    "ray_cluster_confirm_removal": False,
+    "ray_cluster_removal_max_share": 0.25,
+}
+HOST_DEFAULTS: dict[str, Any] = {
+    "ray_node_ip": None,
+    "ray_worker_count": 0,
+    "ray_worker_spec": {},
+    "ray_worker_overrides": [],
+    "ray_head_spec": {},
+}
+# The variables the planner itself reads (the known names start from these).
+PLANNER_VARIABLES = frozenset({*CLUSTER_DEFAULTS, *HOST_DEFAULTS})
+# Ports that stay fixed whatever the node count: no node port block may include one.
+FIXED_PORT_VARIABLES = (
+    "ray_cluster_ssh_port",
+    "ray_cluster_gcs_port",
+    "ray_cluster_dashboard_port",
+    "ray_cluster_client_port",
+    "ray_cluster_autoscaler_metrics_port",
+    "ray_cluster_dashboard_metrics_port",
+)
+AUTH_MODES = ("disabled", "token")
+AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
+DASHBOARD_BINDS = ("node_ip", "loopback", "all")
+
+_PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
+
+
+# --------------------------------------------------------------------------- firewall sources
+
+
+def source_min_prefix(value: Any) -> dict[str, int]:
+    """``ray_cluster_source_min_prefix``: ``{ipv4: 1-32, ipv6: 1-128}``, a missing family keeps its default."""
+    if not isinstance(value, Mapping) or not set(value) <= set(SOURCE_MIN_PREFIX_DEFAULT):
+        raise PlanError(None, SOURCE_MIN_PREFIX_VARIABLE, value, "expected a mapping such as {ipv4: 8, ipv6: 32}")
+    result = dict(SOURCE_MIN_PREFIX_DEFAULT)
+    for family, bits in _ADDRESS_BITS.items():
+        if family not in value:
+            continue
+        number = value[family]
+        text = str(number).strip() if isinstance(number, (int, str)) and not isinstance(number, bool) else ""
+        if not text.isdigit() or not 1 <= int(text) <= bits:
+            raise PlanError(None, f"{SOURCE_MIN_PREFIX_VARIABLE}.{family}", number, f"expected a prefix length from 1 to {bits}")
+        result[family] = int(text)
+    return result
+
+
+def source_width_problem(source: str, minimum: Mapping[str, int]) -> str | None:
+    """Why a Ray firewall source is too wide, or None. IPv4-mapped IPv6 networks count as IPv4."""
+    if source == "any":
+        return None
+    network = ipaddress.ip_network(source)
+    family, prefix = f"ipv{network.version}", network.prefixlen
+    if network.version == 6 and network.subnet_of(_IPV4_MAPPED):
+        family, prefix = "ipv4", prefix - _IPV4_MAPPED.prefixlen
+    floor = minimum[family]
+    advice = f"list your networks (prefix /{floor} or longer, {SOURCE_MIN_PREFIX_VARIABLE})"
+    if prefix == 0:
+        return f"{source} is the whole IPv{family[-1]} address space: it would open Ray's ports to everyone; {advice}"
+    if prefix < floor:
+        return f"{source} is wider than /{floor}: it would open Ray's ports to far more hosts than a cluster has; {advice}"
+    return None
+
+
+def check_sources(settings: dict[str, Any]) -> None:
+    """Firewall sources (already parsed): SSH open to someone, Ray's ports to no more than networks."""
+    settings[SOURCE_MIN_PREFIX_VARIABLE] = minimum = source_min_prefix(settings[SOURCE_MIN_PREFIX_VARIABLE])
+    if not settings["ray_cluster_ssh_sources"]:
+        raise PlanError(
+            None,
+            "ray_cluster_ssh_sources",
+            [],
+            "SSH would be closed by UFW's default deny: you would lock yourself out; "
+            "list the networks you connect from, or keep the default [any]",
+        )
+    for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources"):
+        for source in settings[key]:
+            problem = source_width_problem(source, minimum)
+            if problem:
+                raise PlanError(None, key, settings[key], problem)
+
+
+# --------------------------------------------------------------------------- one variable each
+# A rule takes the value and the variable's name and returns the value the plan keeps.
+
+Rule = Callable[[Any, str], Any]
+
+
+def _release(value: Any, variable: str) -> str:
+    return "{}.{}.{}".format(*parse_version(value, None, variable))
+
+
+def _python_minor(value: Any, variable: str) -> str:
+    text = str(value)
+    if not re.fullmatch(r"3\.\d+", text):
+        raise PlanError(None, variable, text, "expected a Python minor version such as 3.11")
+    return text
+
+
+def _project_name(value: Any, variable: str) -> Any:
+    if not _PROJECT_RE.match(str(value)):
+        raise PlanError(None, variable, value, "expected lower-case letters, digits, '_' or '-' (a compose project name)")
+    return value
+
+
+def _source_list(value: Any, variable: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list):
+        raise PlanError(None, variable, value, "expected a list of addresses or CIDR networks")
+    return [parse_source(item, None, variable) for item in value]
+
+
+def _port(value: Any, variable: str) -> int:
+    return parse_port(value, None, variable)
+
+
+def _at_least(minimum: int) -> Rule:
+    return lambda value, variable: parse_whole_number(value, None, variable, minimum=minimum)
+
+
+def _port_range(value: Any, variable: str) -> list[int]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise PlanError(None, variable, value, "expected [low, high]")
+    return [parse_port(value[0], None, variable), parse_port(value[1], None, variable)]
+
+
+def _one_of(choices: tuple[str, ...]) -> Rule:
+    def rule(value: Any, variable: str) -> Any:
+        if value not in choices:
+            raise PlanError(None, variable, value, f"expected one of {', '.join(choices)}")
+        return value
+
+    return rule
+
+
+def _size_text(value: Any, variable: str) -> Any:
+    parse_size(value, None, variable)  # checked, kept as written (compose reads it)
+    return value
+
+
+def _label_prefix(value: Any, variable: str) -> Any:
+    if not LABEL_RE.match(str(value)):
+        raise PlanError(None, variable, value, "expected a label prefix such as com.example")
+    return value
+
+
+def _token_path(value: Any, variable: str) -> Any:
+    if not re.fullmatch(r"/[A-Za-z0-9_./-]+", str(value)):
+        raise PlanError(None, variable, value, "expected an absolute path")
+    return value
+
+
+def _absolute_path(value: Any, variable: str) -> Any:
+    if not str(value).startswith("/"):
+        raise PlanError(None, variable, value, "expected an absolute path")
+    return value
+
+
+def _boolean(value: Any, variable: str) -> bool:
+    if not isinstance(value, bool):
+        raise PlanError(None, variable, value, "expected true or false")
+    return value
+
+
+def _boolean_or_word(value: Any, variable: str) -> bool:
+    # Mostly given on the command line, where -e ray_cluster_confirm_removal=true is a string.
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
+        value = value.strip().lower() in ("true", "yes")
+    return _boolean(value, variable)
+
+
+def _share(value: Any, variable: str) -> float:
+    share = parse_number(value, None, variable)
+    if not 0 < share <= 1:
+        raise PlanError(
+            None,
+            variable,
+            value,
+            "expected a share of the cluster's nodes greater than 0 and at most 1 (0.25 = a quarter)",
+        )
+    return share
+
+
+# In the order they are checked.
+_RULES: tuple[tuple[str, Rule], ...] = (
+    ("ray_cluster_version", _release),
+    ("ray_cluster_python_version", _python_minor),
+    ("ray_cluster_name", _project_name),
+    ("ray_cluster_allowed_sources", _source_list),
+    ("ray_cluster_admin_sources", _source_list),
+    ("ray_cluster_ssh_sources", _source_list),
+    *((key, _port) for key in (*FIXED_PORT_VARIABLES, "ray_cluster_port_base")),
+    ("ray_cluster_worker_ports_per_node", _at_least(1)),
+    ("ray_cluster_ephemeral_port_range", _port_range),
+    ("ray_cluster_dashboard_bind", _one_of(DASHBOARD_BINDS)),
+    ("ray_cluster_auth_mode", _one_of(AUTH_MODES)),
+    ("ray_cluster_gcs_reconnect_timeout_s", _at_least(5)),
+    ("ray_cluster_log_max_files", _at_least(1)),
+    ("ray_cluster_log_max_size", _size_text),
+    ("ray_cluster_label_prefix", _label_prefix),
+    ("ray_cluster_auth_token_file", _token_path),
+    ("ray_cluster_compose_dir", _absolute_path),
+    ("ray_cluster_stagger_worker_start", _boolean),
+    ("ray_cluster_allow_oversubscription", _boolean),
+    ("ray_cluster_confirm_removal", _boolean_or_word),
+    ("ray_cluster_removal_max_share", _share),
+)
+
+
+# --------------------------------------------------------------------------- across variables
+# Each takes the settings, every single variable already checked, and may add to them.
+
+
+def _image(settings: dict[str, Any]) -> None:
+    if not settings["ray_cluster_image"]:
+        python = settings["ray_cluster_python_version"].replace(".", "")
+        settings["ray_cluster_image"] = f"wizardsofts/ray:{settings['ray_cluster_version']}-py{python}"
+    # Not an inventory variable: the ray_image role's ray_image_build_extra_packages defaults to it.
+    settings["_image_extra_packages"] = RAY_IMAGE_EXTRA_PACKAGES
+
+
+def _no_open_ray_ports(settings: dict[str, Any]) -> None:
+    for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources"):
+        if "any" in settings[key]:
+            raise PlanError(None, key, settings[key], "'any' would open Ray's ports to everyone; list networks instead")
+
+
+def _distinct_fixed_ports(settings: dict[str, Any]) -> None:
+    fixed = {key: settings[key] for key in FIXED_PORT_VARIABLES}
+    seen: dict[int, str] = {}
+    for key, port in fixed.items():
+        if port in seen:
+            raise PlanError(None, key, port, f"the same port as {seen[port]}")
+        seen[port] = key
+    settings["_fixed_ports"] = fixed
+
+
+def _token_needs_release(settings: dict[str, Any]) -> None:
+    version = settings["ray_cluster_version"]
+    if settings["ray_cluster_auth_mode"] == "token" and parse_version(version) < AUTH_TOKEN_MIN_VERSION:
+        raise PlanError(
+            None,
+            "ray_cluster_auth_mode",
+            "token",
+            f"token authentication needs Ray >= 2.52.0, ray_cluster_version is {version}",
+        )
+
+
+_CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
+    _image,
+    _no_open_ray_ports,
+    check_sources,
+    _distinct_fixed_ports,
+    _token_needs_release,
+)
+
+
+# --------------------------------------------------------------------------- the settings
+
+
+def cluster_settings(hosts: dict[str, dict[str, Any]], known: Collection[str] | None = None) -> dict[str, Any]:
+    """Read cluster-wide variables; they must be the same on every host.
+
+    Every host variable with one of the collection's prefixes must be in ``known`` (default: the
+    planner's own inputs, the collection's facts and the playbooks' extra vars).
+    """
+    check_variable_names(hosts, known_variables(PLANNER_VARIABLES) if known is None else known)
+    settings: dict[str, Any] = {}
+    for key, default in CLUSTER_DEFAULTS.items():
+        seen = {name: hosts[name].get(key, default) for name in sorted(hosts)}
+        values = list(seen.values())
+        if any(value != values[0] for value in values):
+            shown = ", ".join(f"{name}={plain(value)!r}" for name, value in seen.items())
+            raise PlanError(None, key, shown, "must be the same on every cluster host")
+        settings[key] = values[0] if values else default
+    return validate_settings(settings)
+
+
+def validate_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """Each variable by its rule, then the rules across variables; the values the plan keeps."""
+    settings = dict(raw)
+    for key, rule in _RULES:
+        settings[key] = rule(settings[key], key)
+    for check in _CROSS_RULES:
+        check(settings)
+    return settings
