@@ -22,6 +22,9 @@ import testinfra.host
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "collections"))  # the collection by its FQCN (a link to this checkout)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _pins as pins  # noqa: E402
+
 BIN = Path(sys.executable).parent
 LAB_INVENTORY = ROOT / "inventories" / "local"
 RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -81,6 +84,11 @@ def playbook(
     shown = " ".join("-e <secret>" if "token" in a else a for a in argv[3:])
     log(f"{shown}: rc={run.rc} in {run.seconds:.1f} s, changed on {sorted(run.changed_hosts()) or 'no host'}")
     return run
+
+
+def ray_image(version: str = pins.RAY_VERSION) -> str:
+    """The lab's Ray image for a Ray version (lab/images.sh builds it)."""
+    return f"wizardsofts/ray:{version}-py{pins.RAY_PYTHON_VERSION.replace('.', '')}"
 
 
 def lab_hosts() -> dict[str, str]:

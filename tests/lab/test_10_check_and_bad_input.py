@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labkit import UNSET, Run, inventory_with, playbook, snapshot
+from labkit import UNSET, Run, inventory_with, pins, playbook, snapshot
 
 WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
 
@@ -33,6 +33,7 @@ def test_check_mode_shows_the_compose_diff_a_real_run_would_apply(tmp_path: Path
 
 
 # A token that must never appear in any output, even when it is refused.
+OTHER = pins.RAY_PREVIOUS_VERSION  # a real Ray version, not the planned one
 BAD_TOKEN = "Zq7-lab-test-token-with-a-newline\nsecond-line-0123456789"  # noqa: S105 (a test value)
 
 # (id, changes, groups, words the failure must name: host, variable, value)
@@ -87,7 +88,7 @@ BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str
         None,
         ["ray_worker_count", "port plan overflow", "ephemeral"],
     ),
-    ("ray-version-mismatch", {"lab-80": {"ray_cluster_version": "2.59.0"}}, None, ["ray_cluster_version", "lab-80=", "2.59.0"]),
+    ("ray-version-mismatch", {"lab-80": {"ray_cluster_version": OTHER}}, None, ["ray_cluster_version", "lab-80=", OTHER]),
     (
         "token-auth-on-old-ray",
         {"group:ray_cluster": {"ray_cluster_version": "2.51.0", "ray_cluster_image": "wizardsofts/ray:2.51.0-py311"}},

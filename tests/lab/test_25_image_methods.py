@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 
-from labkit import lab_hosts, log, playbook, ray_containers, server
+from labkit import lab_hosts, log, pins, playbook, ray_containers, ray_image, server
 
-RAY_IMAGE = "wizardsofts/ray:2.60.0-py311"
+RAY_IMAGE = ray_image()
 BASE_IMAGE = "wizardsofts-lab/python:3.11-bookworm"
 REGISTRY = "ray-lab-registry"
 REGISTRY_IMAGE = "wizardsofts-lab/registry:trixie"
@@ -31,7 +31,7 @@ def load_into(host: str, image: str) -> None:
 
 
 def test_build_method_builds_the_image_on_the_host() -> None:
-    name = "wizardsofts/ray-built:2.60.0-py311"
+    name = RAY_IMAGE.replace("wizardsofts/ray:", "wizardsofts/ray-built:")
     load_into(HOST, BASE_IMAGE)
     run = playbook(
         "playbooks/image.yml",
@@ -44,7 +44,7 @@ def test_build_method_builds_the_image_on_the_host() -> None:
     )  # fmt: skip
     try:
         assert run.rc == 0, run
-        assert server(HOST, "docker", "run", "--rm", "--network", "host", name, "ray", "--version").strip().endswith("2.60.0")
+        assert server(HOST, "docker", "run", "--rm", "--network", "host", name, "ray", "--version").strip().endswith(pins.RAY_VERSION)
         log(f"build method: built {name} on {HOST} in {run.seconds:.0f} s")
         again = playbook(
             "playbooks/image.yml", "--limit", HOST, "-e", "ray_image_method=build", "-e", f"ray_cluster_image={name}",

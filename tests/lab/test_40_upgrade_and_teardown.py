@@ -6,9 +6,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from labkit import ROOT, inventory_with, lab_host, lab_hosts, log, playbook, ray_containers, server, wait_whole
+from labkit import ROOT, inventory_with, lab_host, lab_hosts, log, pins, playbook, ray_containers, ray_image, server, wait_whole
 
-OLD = "2.59.0"
+OLD = pins.RAY_PREVIOUS_VERSION
 
 
 def test_partial_upgrade_is_refused() -> None:
@@ -22,7 +22,7 @@ def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
     # The lab builds the other version's image once (about 80 s) and keeps it.
     subprocess.run([str(ROOT / "lab" / "images.sh")], env={**os.environ, "RAY_VERSION": OLD}, check=True, timeout=1200, cwd=ROOT)
     inventory = inventory_with(
-        tmp_path, {"group:ray_cluster": {"ray_cluster_version": OLD, "ray_cluster_image": f"wizardsofts/ray:{OLD}-py311"}}
+        tmp_path, {"group:ray_cluster": {"ray_cluster_version": OLD, "ray_cluster_image": ray_image(OLD)}}
     )
     run = playbook("playbooks/upgrade.yml", inventory=inventory, timeout=1800)
     assert run.rc == 0, run
@@ -31,13 +31,13 @@ def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
     log(f"moved all 11 nodes to Ray {OLD} in {run.seconds:.0f} s")
     run = playbook("playbooks/upgrade.yml", timeout=1800)
     assert run.rc == 0, run
-    assert "nodes on Ray 2.60.0" in run.out, run
+    assert f"nodes on Ray {pins.RAY_VERSION}" in run.out, run
     wait_whole()
-    log(f"moved all 11 nodes back to Ray 2.60.0 in {run.seconds:.0f} s")
+    log(f"moved all 11 nodes back to Ray {pins.RAY_VERSION} in {run.seconds:.0f} s")
 
 
 def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
-    image = "wizardsofts/ray:2.60.0-py311"
+    image = ray_image()
     options = ("-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true")
     run = playbook("playbooks/teardown.yml", *options)
     assert run.rc == 0, run
