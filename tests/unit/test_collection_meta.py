@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +18,6 @@ from typing import Any
 
 import pytest
 import yaml
-
-from ansible_collections.wizardsofts.ray_cluster.plugins.filter import ray_cluster, ray_status
 
 ROOT = Path(__file__).resolve().parents[2]
 SELF = "wizardsofts.ray_cluster"
@@ -96,11 +95,18 @@ def test_no_placeholder_address(key: str) -> None:
     assert value is None or not re.search(r"example\.|\.invalid\b|localhost|TODO", str(value)), f"{key}: {value}"
 
 
-FILTERS = sorted({**ray_cluster.FilterModule().filters(), **ray_status.FilterModule().filters()})
+FILTER_FILES = sorted(p.stem for p in (ROOT / "plugins" / "filter").glob("*.py") if not p.name.startswith("_"))
+FILTERS = sorted(
+    name
+    for stem in FILTER_FILES
+    for name in importlib.import_module(f"ansible_collections.{SELF}.plugins.filter.{stem}").FilterModule().filters()
+)
 
 
 def test_filters_are_found() -> None:
-    assert {"ray_status_facts", "ray_size_to_bytes", "ray_cluster_summary"} <= set(FILTERS)
+    assert {"ray_cluster", "ray_status", "ray_lifecycle"} <= set(FILTER_FILES)
+    assert {"ray_status_facts", "ray_size_to_bytes", "ray_cluster_summary", "ray_token_fingerprint"} <= set(FILTERS)
+    assert len(FILTERS) == len(set(FILTERS)), "two filter files register the same name"
 
 
 @pytest.mark.parametrize("name", FILTERS, ids=FILTERS)

@@ -1,0 +1,70 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Filters for the image archive, the token fingerprint, the upgrade's version check and the smoke job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image import archive_file, image_id_from_manifest
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
+    smoke_min_hosts,
+    token_fingerprint,
+    version_problems,
+    versions_seen,
+)
+
+
+def ray_token_fingerprint(token: Any) -> str:
+    """The cluster token -> the fingerprint its containers are labelled with."""
+    try:
+        return token_fingerprint(token)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_token_fingerprint: {exc}") from None
+
+
+def ray_image_manifest_id(manifest: Any) -> str:
+    """A ``docker save`` archive's ``manifest.json`` text -> the first image's ID (``sha256:<hex>``)."""
+    try:
+        return image_id_from_manifest(manifest)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_image_manifest_id: {exc}") from None
+
+
+def ray_image_archive_file(image: str, image_id: str, archive_dir: str, archive_path: str = "") -> str:
+    """The image name and ID -> the archive on the controller (``archive_path`` when given)."""
+    try:
+        return archive_file(image, image_id, archive_dir, archive_path)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_image_archive_file: {exc}") from None
+
+
+def ray_version_problems(results: list[dict[str, Any]], cluster: dict[str, Any]) -> list[str]:
+    """A looped version probe's results + the plan's cluster -> the nodes off the planned versions."""
+    try:
+        return version_problems(versions_seen(results), cluster["version"], cluster["python_version"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError(f"ray_version_problems: {exc}") from None
+
+
+def ray_smoke_min_hosts(expected_nodes: list[dict[str, Any]], min_hosts: int) -> int:
+    """The plan's expected nodes + ray_verify_smoke_min_hosts -> servers the smoke job must reach."""
+    try:
+        return smoke_min_hosts(expected_nodes, min_hosts)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"ray_smoke_min_hosts: {exc}") from None
+
+
+class FilterModule:
+    """Filters of wizardsofts.ray_cluster for the roles' lifecycle and the day-2 playbooks."""
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "ray_token_fingerprint": ray_token_fingerprint,
+            "ray_image_manifest_id": ray_image_manifest_id,
+            "ray_image_archive_file": ray_image_archive_file,
+            "ray_version_problems": ray_version_problems,
+            "ray_smoke_min_hosts": ray_smoke_min_hosts,
+        }

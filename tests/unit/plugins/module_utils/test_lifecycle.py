@@ -1,0 +1,105 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Unit tests for plugins/module_utils/_lifecycle.py."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
+    smoke_min_hosts,
+    token_fingerprint,
+    version_problems,
+    versions_seen,
+)
+
+TOKEN = "k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h3j5l7s9u0a2e4g6i8o1"  # noqa: S105 (a test value)
+
+
+def test_token_fingerprint_is_the_sha256_prefix() -> None:
+    fingerprint = token_fingerprint(TOKEN)
+    assert fingerprint == hashlib.sha256(TOKEN.encode()).hexdigest()[:32]
+    assert len(fingerprint) == 32
+    assert TOKEN not in fingerprint
+
+
+def test_token_fingerprint_differs_per_token() -> None:
+    assert token_fingerprint(TOKEN) != token_fingerprint(TOKEN[:-1] + "2")
+
+
+@pytest.mark.parametrize("token", ["", None, 42], ids=["empty", "none", "number"])
+def test_token_fingerprint_needs_a_token(token: Any) -> None:
+    with pytest.raises(ValueError, match="no token to fingerprint"):
+        token_fingerprint(token)
+
+
+def _result(name: str, stdout: str = "", rc: int = 0, stderr: str = "") -> dict[str, Any]:
+    return {"item": {"name": name, "role": "worker"}, "stdout": stdout, "stderr": stderr, "rc": rc, "changed": False}
+
+
+def test_versions_seen() -> None:
+    results = [
+        _result("ray-head", "2.60.0 3.11.9\n"),
+        _result("ray-worker-1", rc=1, stderr="ModuleNotFoundError: No module named 'ray'\n"),
+    ]
+    assert versions_seen(results) == {
+        "ray-head": "2.60.0 3.11.9",
+        "ray-worker-1": "exit code 1: ModuleNotFoundError: No module named 'ray'",
+    }
+
+
+@pytest.mark.parametrize(
+    ("seen", "expected"),
+    [
+        ({"ray-head": "2.60.0 3.11.9", "ray-worker-1": "2.60.0 3.11.2"}, []),
+        (
+            {"ray-head": "2.60.0 3.11.9", "ray-worker-1": "2.59.0 3.11.9"},
+            ["ray-worker-1: runs Ray 2.59.0 on Python 3.11.9, the plan says Ray 2.60.0 on Python 3.11"],
+        ),
+        (
+            {"ray-worker-2": "2.60.0 3.12.1"},
+            ["ray-worker-2: runs Ray 2.60.0 on Python 3.12.1, the plan says Ray 2.60.0 on Python 3.11"],
+        ),
+        (
+            {"ray-worker-3": "3.0.0.dev0 3.11.9"},
+            ["ray-worker-3: runs Ray 3.0.0.dev0 on Python 3.11.9, the plan says Ray 2.60.0 on Python 3.11"],
+        ),
+        ({"ray-worker-4": "3.11.9"}, ["ray-worker-4: printed '3.11.9', expected '<ray version> <python version>'"]),
+        (
+            {"ray-worker-5": "exit code 1: boom"},
+            ["ray-worker-5: printed 'exit code 1: boom', expected '<ray version> <python version>'"],
+        ),
+        ({}, []),
+    ],
+    ids=["as-planned", "old-ray", "other-python", "dev-release", "one-word", "failed-probe", "no-nodes"],
+)
+def test_version_problems(seen: dict[str, str], expected: list[str]) -> None:
+    assert version_problems(seen, "2.60.0", "3.11") == expected
+
+
+def test_version_problems_refuses_a_bad_planned_version() -> None:
+    with pytest.raises(ValueError, match="expected a Ray release"):
+        version_problems({"ray-head": "2.60.0 3.11.9"}, "2.60", "3.11")
+
+
+NODES = [
+    {"host": host, "name": name}
+    for host, name in [("a", "ray-head"), ("a", "ray-worker-1"), ("b", "ray-worker-1"), ("c", "ray-worker-1")]
+]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "min_hosts", "expected"),
+    [(NODES, 3, 3), (NODES, 5, 3), (NODES, 1, 1), (NODES[:2], 3, 1), ([], 3, 0)],
+    ids=["enough-servers", "capped-by-servers", "one-wanted", "one-server", "no-nodes"],
+)
+def test_smoke_min_hosts(nodes: list[dict[str, Any]], min_hosts: int, expected: int) -> None:
+    assert smoke_min_hosts(nodes, min_hosts) == expected
+
+
+def test_smoke_min_hosts_needs_one() -> None:
+    with pytest.raises(ValueError, match="min_hosts: expected a whole number >= 1, got 0"):
+        smoke_min_hosts(NODES, 0)
