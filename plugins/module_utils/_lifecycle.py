@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import PlanError, parse_version
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError, parse_version
 
 # Hex digits of the token's sha256 kept in the containers' label.
 FINGERPRINT_LENGTH = 32

@@ -44,7 +44,8 @@ def test_build_method_builds_the_image_on_the_host() -> None:
     )  # fmt: skip
     try:
         assert run.rc == 0, run
-        assert server(HOST, "docker", "run", "--rm", "--network", "host", name, "ray", "--version").strip().endswith(pins.RAY_VERSION)
+        version = server(HOST, "docker", "run", "--rm", "--network", "host", name, "ray", "--version")
+        assert version.strip().endswith(pins.RAY_VERSION)
         log(f"build method: built {name} on {HOST} in {run.seconds:.0f} s")
         again = playbook(
             "playbooks/image.yml", "--limit", HOST, "-e", "ray_image_method=build", "-e", f"ray_cluster_image={name}",

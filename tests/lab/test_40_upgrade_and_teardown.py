@@ -21,9 +21,7 @@ def test_partial_upgrade_is_refused() -> None:
 def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
     # The lab builds the other version's image once (about 80 s) and keeps it.
     subprocess.run([str(ROOT / "lab" / "images.sh")], env={**os.environ, "RAY_VERSION": OLD}, check=True, timeout=1200, cwd=ROOT)
-    inventory = inventory_with(
-        tmp_path, {"group:ray_cluster": {"ray_cluster_version": OLD, "ray_cluster_image": ray_image(OLD)}}
-    )
+    inventory = inventory_with(tmp_path, {"group:ray_cluster": {"ray_cluster_version": OLD, "ray_cluster_image": ray_image(OLD)}})
     run = playbook("playbooks/upgrade.yml", inventory=inventory, timeout=1800)
     assert run.rc == 0, run
     assert f"nodes on Ray {OLD}" in run.out, run

@@ -18,7 +18,8 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_lifecycle im
     ray_token_fingerprint,
     ray_version_problems,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan, compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
 DIGEST = "ab" * 32
 
