@@ -158,6 +158,11 @@ def setting_error(case_id: str, variable: str, value: Any, host: str | None = No
     return (case_id, cluster(**{variable: value}), host, variable, repr(value))
 
 
+def mismatch_error(case_id: str, variable: str, value: Any, host: str = "lab-81") -> ErrorCase:
+    """A cluster-wide variable set otherwise on one host than on the others: the message names that host's value."""
+    return (case_id, host_vars(host, **{variable: value}), None, variable, f"{host}={value!r}")
+
+
 def check_refusal(hosts: Hosts, mutation: Mutation, host: str | None, variable: str, value: str) -> None:
     """The plan of the mutated hosts is refused naming the host, the variable and the value."""
     with pytest.raises(PlanError) as exc:
@@ -172,9 +177,14 @@ def check_refusal(hosts: Hosts, mutation: Mutation, host: str | None, variable: 
     assert value in message.rsplit("(got ", 1)[-1], message
 
 
-def error_params(cases: list[ErrorCase]) -> Any:
-    """``pytest.mark.parametrize`` over refusal cases, each named by its id."""
-    return pytest.mark.parametrize(("mutation", "host", "variable", "value"), [c[1:] for c in cases], ids=[c[0] for c in cases])
+def refusal_test(cases: list[ErrorCase]) -> Callable[..., None]:
+    """The test of a table of refusal cases (assign it to a ``test_*`` name), one case a test, named by its id."""
+
+    @pytest.mark.parametrize(("mutation", "host", "variable", "value"), [c[1:] for c in cases], ids=[c[0] for c in cases])
+    def test(lab_hosts: Hosts, mutation: Mutation, host: str | None, variable: str, value: str) -> None:
+        check_refusal(lab_hosts, mutation, host, variable, value)
+
+    return test
 
 
 # --------------------------------------------------------------------------- rendered values

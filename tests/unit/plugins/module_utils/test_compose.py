@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -140,49 +141,50 @@ def test_compose_content_parses(lab_hosts: Hosts) -> None:
                 assert service["logging"] == {"driver": "json-file", "options": {"max-file": "3", "max-size": "50m"}}
 
 
+def rendered_nodes(plan: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    """``(host, host plan, node, its rendered service)`` of every planned node."""
+    for host, hplan in plan["hosts"].items():
+        for kind in KINDS:
+            if not kind_nodes(hplan, kind):
+                continue
+            rendered = services(plan, host, kind)
+            for node in kind_nodes(hplan, kind):
+                yield host, hplan, node, rendered[node["name"]]
+
+
 def test_compose_commands_pin_exactly_the_node_ports(lab_hosts: Hosts) -> None:
     lab_hosts["lab-80"]["ray_worker_overrides"] = [{}, {"name": "ray-gpu", "gpus": 1}]
     plan = build(lab_hosts)
     seen: dict[str, set[int]] = {}
-    for host, hplan in plan["hosts"].items():
-        for kind in KINDS:
-            if not kind_nodes(hplan, kind):
-                continue
-            rendered = services(plan, host, kind)
-            for node in kind_nodes(hplan, kind):
-                argv = rendered[node["name"]]["command"]
-                own = {flag: node["ports"][key] for flag, key in PORT_FLAGS.items()}
-                expected = {**own, **HEAD_PORT_FLAGS} if node["role"] == "head" else own
-                assert port_flags(argv) == expected, (host, node["name"])
-                # No other node's port block appears in this node's command.
-                block = set(range(node["ports"]["node_manager"], node["ports"]["max_worker"] + 1))
-                assert set(own.values()) <= block
-                ports = seen.setdefault(host, set())
-                assert not ports & block, (host, node["name"])
-                ports |= block
-                assert parse_flags(argv)["node-ip-address"] == hplan["node_ip"]
+    for host, hplan, node, service in rendered_nodes(plan):
+        argv = service["command"]
+        own = {flag: node["ports"][key] for flag, key in PORT_FLAGS.items()}
+        expected = {**own, **HEAD_PORT_FLAGS} if node["role"] == "head" else own
+        assert port_flags(argv) == expected, (host, node["name"])
+        # No other node's port block appears in this node's command.
+        block = set(range(node["ports"]["node_manager"], node["ports"]["max_worker"] + 1))
+        assert set(own.values()) <= block
+        ports = seen.setdefault(host, set())
+        assert not ports & block, (host, node["name"])
+        ports |= block
+        assert parse_flags(argv)["node-ip-address"] == hplan["node_ip"]
 
 
 def test_compose_health_check_uses_the_node_agent_port(lab_hosts: Hosts) -> None:
     plan = build(lab_hosts)
-    for host, hplan in plan["hosts"].items():
-        for kind in KINDS:
-            if not kind_nodes(hplan, kind):
-                continue
-            rendered = services(plan, host, kind)
-            for node in kind_nodes(hplan, kind):
-                check = rendered[node["name"]]["healthcheck"]
-                assert check["test"][:3] == ["CMD", "python3", "-c"]
-                assert HEALTH_URL.findall(check["test"][3]) == [
-                    f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
-                ]
-                assert compile(check["test"][3], "<healthcheck>", "exec")
-                assert {k: check[k] for k in ("interval", "timeout", "retries", "start_period")} == {
-                    "interval": "15s",
-                    "timeout": "10s",
-                    "retries": 4,
-                    "start_period": "120s",
-                }
+    for _host, hplan, node, service in rendered_nodes(plan):
+        check = service["healthcheck"]
+        assert check["test"][:3] == ["CMD", "python3", "-c"]
+        assert HEALTH_URL.findall(check["test"][3]) == [
+            f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
+        ]
+        assert compile(check["test"][3], "<healthcheck>", "exec")
+        assert {k: check[k] for k in ("interval", "timeout", "retries", "start_period")} == {
+            "interval": "15s",
+            "timeout": "10s",
+            "retries": 4,
+            "start_period": "120s",
+        }
     worker = services(plan, "lab-80", "workers")["ray-worker-1"]
     assert "http://172.28.84.80:20004/api/local_raylet_healthz" in worker["healthcheck"]["test"][3]
 

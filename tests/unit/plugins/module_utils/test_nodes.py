@@ -17,18 +17,16 @@ from planner_cases import (
     HEAD,
     ErrorCase,
     Hosts,
-    Mutation,
     build,
-    check_refusal,
     cluster,
     command,
-    error_params,
     groups,
     host_error,
     host_vars,
     parse_flags,
     plan,
     refusal,
+    refusal_test,
     services,
     spec,
     spec_error,
@@ -191,11 +189,7 @@ NODE_ERRORS: list[ErrorCase] = [
 ]
 
 
-@error_params(NODE_ERRORS)
-def test_node_errors_name_host_variable_and_value(
-    lab_hosts: Hosts, mutation: Mutation, host: str | None, variable: str, value: str
-) -> None:
-    check_refusal(lab_hosts, mutation, host, variable, value)
+test_node_errors_name_host_variable_and_value = refusal_test(NODE_ERRORS)
 
 
 # --------------------------------------------------------------------------- accepted edge values

@@ -21,18 +21,16 @@ from planner_cases import (
     WORKERS,
     ErrorCase,
     Hosts,
-    Mutation,
     build,
     chain,
-    check_refusal,
     cluster,
     command,
     drop,
-    error_params,
     groups,
     host_error,
     host_vars,
     kind_nodes,
+    refusal_test,
     services,
     setting_error,
 )
@@ -107,11 +105,7 @@ PLAN_ERRORS: list[ErrorCase] = [
 ]
 
 
-@error_params(PLAN_ERRORS)
-def test_plan_errors_name_host_variable_and_value(
-    lab_hosts: Hosts, mutation: Mutation, host: str | None, variable: str, value: str
-) -> None:
-    check_refusal(lab_hosts, mutation, host, variable, value)
+test_plan_errors_name_host_variable_and_value = refusal_test(PLAN_ERRORS)
 
 
 @pytest.mark.parametrize(

@@ -21,15 +21,14 @@ from planner_cases import (
     RELATIVE_TOKEN_FILE,
     ErrorCase,
     Hosts,
-    Mutation,
     build,
-    check_refusal,
     cluster,
     environment,
-    error_params,
     host_vars,
+    mismatch_error,
     plan,
     refusal,
+    refusal_test,
     setting_error,
 )
 
@@ -67,13 +66,7 @@ SETTINGS_ERRORS: list[ErrorCase] = [
     setting_error("admin-sources-any", "ray_cluster_admin_sources", ["10.0.0.0/8", "any"]),
     setting_error("allowed-sources-a-string", "ray_cluster_allowed_sources", "172.28.84.0/24"),
     # versions and cluster-wide settings
-    (
-        "version-mismatch",
-        host_vars("lab-81", ray_cluster_version=RAY_PREVIOUS_VERSION),
-        None,
-        "ray_cluster_version",
-        f"lab-81='{RAY_PREVIOUS_VERSION}'",
-    ),
+    mismatch_error("version-mismatch", "ray_cluster_version", RAY_PREVIOUS_VERSION),
     setting_error("version-short", "ray_cluster_version", "2.60"),
     setting_error("version-latest", "ray_cluster_version", "latest"),
     ("unknown-cluster-variable", host_vars("lab-82", ray_cluster_nmae="ray"), "lab-82", "ray_cluster_nmae", "(value not shown)"),
@@ -88,13 +81,7 @@ SETTINGS_ERRORS: list[ErrorCase] = [
     ("token-auth-before-2.52-by-default", cluster(ray_cluster_version="2.51.0"), None, "ray_cluster_auth_mode", "'token'"),
     setting_error("relative-auth-token-file", "ray_cluster_auth_token_file", RELATIVE_TOKEN_FILE),
     setting_error("empty-auth-token-file", "ray_cluster_auth_token_file", ""),
-    (
-        "auth-token-file-mismatch",
-        host_vars("lab-81", ray_cluster_auth_token_file=CUSTOM_TOKEN_FILE),
-        None,
-        "ray_cluster_auth_token_file",
-        f"lab-81={CUSTOM_TOKEN_FILE!r}",
-    ),
+    mismatch_error("auth-token-file-mismatch", "ray_cluster_auth_token_file", CUSTOM_TOKEN_FILE),
     setting_error("bad-dashboard-bind", "ray_cluster_dashboard_bind", "public"),
     setting_error("bad-python-version", "ray_cluster_python_version", "3"),
     setting_error("bad-cluster-name", "ray_cluster_name", "my ray"),
@@ -112,11 +99,7 @@ SETTINGS_ERRORS: list[ErrorCase] = [
 ]
 
 
-@error_params(SETTINGS_ERRORS)
-def test_setting_errors_name_host_variable_and_value(
-    lab_hosts: Hosts, mutation: Mutation, host: str | None, variable: str, value: str
-) -> None:
-    check_refusal(lab_hosts, mutation, host, variable, value)
+test_setting_errors_name_host_variable_and_value = refusal_test(SETTINGS_ERRORS)
 
 
 def test_version_mismatch_names_every_host(lab_hosts: Hosts) -> None:
