@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from planner_cases import HEAD_PORT_FLAGS, PORT_FLAGS, port_flags
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_cluster import (
     FilterModule,
@@ -127,28 +128,11 @@ def test_ray_ufw_rule_diff_errors(text: str, match: str) -> None:
 
 # --------------------------------------------------------------------------- ray_compose_content
 
-PORT_FLAGS = {
-    "node-manager-port": "node_manager",
-    "object-manager-port": "object_manager",
-    "runtime-env-agent-port": "runtime_env_agent",
-    "dashboard-agent-grpc-port": "dashboard_agent_grpc",
-    "dashboard-agent-listen-port": "dashboard_agent_http",
-    "metrics-export-port": "metrics_export",
-    "min-worker-port": "min_worker",
-    "max-worker-port": "max_worker",
-}
-HEAD_PORTS = {"port": 6379, "dashboard-port": 8265, "ray-client-server-port": 10001}
-
 
 @pytest.fixture
 def lab_plan(lab_hosts: dict[str, dict[str, Any]], lab_groups: tuple[list[str], list[str]]) -> dict[str, Any]:
     # As the filter gets it: the fact, JSON types only.
     return json.loads(json.dumps(build_plan(*lab_groups, lab_hosts)))
-
-
-def port_flags(argv: list[str]) -> dict[str, int]:
-    flags = dict(arg[2:].partition("=")[::2] for arg in argv if arg.startswith("--"))
-    return {k: int(v) for k, v in flags.items() if k == "port" or k.endswith("-port")}
 
 
 # (host, kind, expected service names): the seed topology's projects.
@@ -183,7 +167,7 @@ def test_ray_compose_content(lab_plan: dict[str, Any], host: str, kind: str, nam
         service = doc["services"][node["name"]]
         assert service["container_name"] == node["name"]
         own = {flag: node["ports"][key] for flag, key in PORT_FLAGS.items()}
-        assert port_flags(service["command"]) == ({**own, **HEAD_PORTS} if kind == "head" else own)
+        assert port_flags(service["command"]) == ({**own, **HEAD_PORT_FLAGS} if kind == "head" else own)
         url = f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
         assert url in service["healthcheck"]["test"][3]
         assert service["environment"]["RAY_AUTH_TOKEN_PATH"] == TOKEN_PATH

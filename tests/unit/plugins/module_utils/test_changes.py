@@ -9,15 +9,14 @@ same inventory with one change.
 
 from __future__ import annotations
 
-import copy
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import LAB_HEAD, LAB_TOPOLOGY, make_lab_hosts
+from conftest import make_lab_hosts
+from planner_cases import HEAD, WORKERS, Mutation, build, chain, cluster, host_vars
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes import (
     DUMMY_FINGERPRINT,
@@ -30,24 +29,20 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes i
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import cluster_settings
 
-HOSTS = [name for name, *_ in LAB_TOPOLOGY]
+HOSTS = WORKERS
 # The token's fingerprint the running containers carry, and another one (a rotated token).
 FINGERPRINT = "ab" * 16
 OTHER_FINGERPRINT = "cd" * 16
 HEAD_FILE = "/opt/ray-cluster/head/compose.yaml"
 WORKERS_FILE = "/opt/ray-cluster/workers/compose.yaml"
 
-Mutation = Callable[[dict[str, dict[str, Any]]], None]
 
-
-def plan_of(*mutations: Mutation, head: str = LAB_HEAD) -> dict[str, Any]:
+def plan_of(*mutations: Mutation, head: str = HEAD) -> dict[str, Any]:
     hosts = make_lab_hosts()
-    for mutate in mutations:
-        mutate(hosts)
-    return build_plan([head], list(HOSTS), hosts)
+    chain(*mutations)(hosts)
+    return build(hosts, head=[head])
 
 
 def running(plan: dict[str, Any], fingerprint: str = FINGERPRINT, hosts: list[str] | None = None) -> dict[str, Any]:
@@ -60,25 +55,7 @@ def running(plan: dict[str, Any], fingerprint: str = FINGERPRINT, hosts: list[st
 
 
 def workers(host: str, count: int) -> Mutation:
-    def mutate(hosts: dict[str, dict[str, Any]]) -> None:
-        hosts[host]["ray_worker_count"] = count
-
-    return mutate
-
-
-def host_var(host: str, **values: Any) -> Mutation:
-    def mutate(hosts: dict[str, dict[str, Any]]) -> None:
-        hosts[host].update(copy.deepcopy(values))
-
-    return mutate
-
-
-def cluster(**values: Any) -> Mutation:
-    def mutate(hosts: dict[str, dict[str, Any]]) -> None:
-        for hvars in hosts.values():
-            hvars.update(copy.deepcopy(values))
-
-    return mutate
+    return host_vars(host, ray_worker_count=count)
 
 
 DEPLOYED = plan_of()
@@ -101,13 +78,13 @@ CHANGES: list[tuple[str, list[Mutation], dict[str, Any], dict[str, dict[str, lis
     ("no-worker-left", [workers("lab-82", 0)], RUNNING, {"lab-82": {"removed": ["ray-worker-1"]}}),
     (
         "resize-one-worker",
-        [host_var("lab-81", ray_worker_overrides=[{}, {"memory": "1400m"}])],
+        [host_vars("lab-81", ray_worker_overrides=[{}, {"memory": "1400m"}])],
         RUNNING,
         {"lab-81": {"changed": ["ray-worker-2"]}},
     ),
     (
         "rename-a-worker",
-        [host_var("lab-82", ray_worker_overrides=[{"name": "gpu-1"}])],
+        [host_vars("lab-82", ray_worker_overrides=[{"name": "gpu-1"}])],
         RUNNING,
         {"lab-82": {"added": ["gpu-1"], "removed": ["ray-worker-1"]}},
     ),
@@ -141,7 +118,7 @@ CHANGES: list[tuple[str, list[Mutation], dict[str, Any], dict[str, dict[str, lis
     (
         "head-moves-to-another-host",
         [],
-        running(plan_of(host_var("lab-80", ray_head_spec={"cpus": 0.5, "memory": "2g", "shm_size": "512m"}), head="lab-80")),
+        running(plan_of(host_vars("lab-80", ray_head_spec={"cpus": 0.5, "memory": "2g", "shm_size": "512m"}), head="lab-80")),
         {
             # Every worker's --address names the head: all of them change, the head moves.
             "lab-84": {"added": ["ray-head"], "changed": ALL_LAB["lab-84"][1:]},
@@ -255,7 +232,7 @@ REFUSALS: list[tuple[str, list[Mutation], list[str] | None, list[str]]] = [
     ),
     (
         "every-worker-renamed",
-        [host_var("lab-82", ray_worker_overrides=[{"name": "gpu-1"}])],
+        [host_vars("lab-82", ray_worker_overrides=[{"name": "gpu-1"}])],
         None,
         ["host lab-82: would remove ray-worker-1 (every worker of this host)"],
     ),
@@ -314,7 +291,7 @@ def test_fresh_cluster_never_needs_a_confirmation() -> None:
 
 
 def test_change_summary() -> None:
-    plan = plan_of(workers("lab-82", 0), workers("lab-81", 3), host_var("lab-80", ray_worker_overrides=[{"memory": "1400m"}]))
+    plan = plan_of(workers("lab-82", 0), workers("lab-81", 3), host_vars("lab-80", ray_worker_overrides=[{"memory": "1400m"}]))
     assert change_summary(plan_changes(plan, RUNNING)) == [
         "host lab-80: change ray-worker-1; 3 unchanged",
         "host lab-81: add ray-worker-3; 2 unchanged",
@@ -400,7 +377,7 @@ def test_removal_settings(variable: str, value: Any, expected: Any) -> None:
     if value is not None:
         cluster(**{variable: value})(hosts)
     assert cluster_settings(hosts)[variable] == expected
-    plan = build_plan([LAB_HEAD], list(HOSTS), hosts)
+    plan = build(hosts)
     assert plan["cluster"][variable.removeprefix("ray_cluster_")] == expected
 
 

@@ -8,12 +8,12 @@ with its exact message once, so a reworded message is a conscious change.
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from planner_cases import GIB, HEAD, KNOWN, REPO_ROOT, ROLES_DIR, WORKERS, Hosts, cluster, plan, refusal
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
     AUTH_TOKEN_MIN_LENGTH,
@@ -25,44 +25,17 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     auth_token_of,
     check_auth_token,
     known_variables,
+    parse_size,
+    parse_source,
+    parse_version,
     plain,
     role_variables,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import HEAP_FLOOR, capacity_variable
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import RAY_PREVIOUS_VERSION
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import (
-    CLUSTER_DEFAULTS,
-    PLANNER_VARIABLES,
-    SOURCE_MIN_PREFIX_DEFAULT,
-    source_min_prefix,
-    source_width_problem,
-)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import CLUSTER_DEFAULTS, PLANNER_VARIABLES
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
-ROLES_DIR = REPO_ROOT / "roles"
-KNOWN = known_variables(PLANNER_VARIABLES, ROLES_DIR)
-HEAD = "lab-84"
-WORKERS = ["lab-84", "lab-80", "lab-81", "lab-82"]
 TOKEN = "k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h3j5l7s9u0a2e4g6i8o1"  # noqa: S105 (a test value)
-
-Hosts = dict[str, dict[str, Any]]
-
-
-def plan(hosts: Hosts, cluster_hosts: list[str] | None = None, workers: list[str] | None = None) -> dict[str, Any]:
-    return build_plan([HEAD], WORKERS if workers is None else workers, hosts, cluster_hosts=cluster_hosts, known=KNOWN)
-
-
-def refusal(hosts: Hosts, **kwargs: Any) -> PlanError:
-    with pytest.raises(PlanError) as exc:
-        plan(hosts, **kwargs)
-    return exc.value
-
-
-def on_every_host(hosts: Hosts, **values: Any) -> Hosts:
-    for hvars in hosts.values():
-        hvars.update(copy.deepcopy(values))
-    return hosts
 
 
 # --------------------------------------------------------------------------- unknown variables
@@ -116,7 +89,7 @@ KNOWN_NAMES = [
 
 @pytest.mark.parametrize("name", [c[1] for c in KNOWN_NAMES], ids=[c[0] for c in KNOWN_NAMES])
 def test_known_names_are_accepted(lab_hosts: Hosts, name: str) -> None:
-    on_every_host(lab_hosts, **{name: None})
+    cluster(**{name: None})(lab_hosts)
     assert plan(lab_hosts)["cluster"]["expected_node_count"] == 11
 
 
@@ -258,222 +231,131 @@ def test_cluster_host_outside_names_the_inventory_groups(lab_hosts: Hosts) -> No
     assert "in group all_ray but in neither heads nor nodes" in str(exc.value)
 
 
-# --------------------------------------------------------------------------- firewall sources
+# --------------------------------------------------------------------------- sizes
 
-# (id, allowed sources, admin sources, variable refused or None, words of the message)
-SOURCES = [
-    ("lab-subnet", ["172.28.84.0/24"], [], None, ""),
-    ("slash-8", ["172.0.0.0/8"], [], None, ""),
-    ("ipv6-slash-32", ["172.28.84.0/24", "2001:db8::/32"], ["2001:db8::/48"], None, ""),
-    ("ipv4-whole", ["0.0.0.0/0"], [], "ray_cluster_allowed_sources", "0.0.0.0/0 is the whole IPv4 address space"),
-    ("ipv4-half", ["0.0.0.0/1"], [], "ray_cluster_allowed_sources", "0.0.0.0/1 is wider than /8"),
-    ("ipv4-slash-7", ["172.28.84.0/24"], ["10.0.0.0/7"], "ray_cluster_admin_sources", "10.0.0.0/7 is wider than /8"),
-    ("ipv6-whole", ["172.28.84.0/24"], ["::/0"], "ray_cluster_admin_sources", "::/0 is the whole IPv6 address space"),
-    ("ipv6-slash-16", ["172.28.84.0/24"], ["2001::/16"], "ray_cluster_admin_sources", "2001::/16 is wider than /32"),
-    ("ipv4-mapped-whole", ["172.28.84.0/24"], ["::ffff:0:0/96"], "ray_cluster_admin_sources", "the whole IPv4 address space"),
-    ("ipv4-mapped-wide", ["172.28.84.0/24"], ["::ffff:0:0/100"], "ray_cluster_admin_sources", "wider than /8"),
-    ("any-admin", ["172.28.84.0/24"], ["any"], "ray_cluster_admin_sources", "'any' would open Ray's ports to everyone"),
+SIZES_ACCEPTED = [
+    ("6G", 6 * GIB),
+    ("6g", 6 * GIB),
+    ("512m", 512 * MIB),
+    ("512M", 512 * MIB),
+    ("2000000000", 2_000_000_000),
+    ("1.5GiB", 1610612736),
+    ("1.5gib", 1610612736),
+    ("2gb", 2 * GIB),
+    ("2GB", 2 * GIB),
+    ("100k", 102400),
+    ("100KiB", 102400),
+    ("1024b", 1024),
+    ("1024B", 1024),
+    ("1t", 1024**4),
+    ("1p", 1024**5),
+    ("0.5k", 512),
+    (" 6G ", 6 * GIB),
+    ("6 G", 6 * GIB),
+    ("0", 0),
+    (0, 0),
+    (1, 1),
+    (2_000_000_000, 2_000_000_000),
+    (1536.0, 1536),
+    (1.9, 1),
 ]
 
 
-@pytest.mark.parametrize(("allowed", "admin", "variable", "words"), [c[1:] for c in SOURCES], ids=[c[0] for c in SOURCES])
-def test_ray_sources_no_wider_than_the_minimum_prefix(
-    lab_hosts: Hosts, allowed: list[str], admin: list[str], variable: str | None, words: str
-) -> None:
-    on_every_host(lab_hosts, ray_cluster_allowed_sources=allowed, ray_cluster_admin_sources=admin)
-    if variable is None:
-        assert plan(lab_hosts)["cluster"]["admin_sources"] == admin
-        return
-    error = refusal(lab_hosts)
-    assert (error.host, error.variable) == (None, variable)
-    assert words in str(error)
+@pytest.mark.parametrize(("value", "expected"), SIZES_ACCEPTED, ids=[repr(v) for v, _ in SIZES_ACCEPTED])
+def test_parse_size_accepts(value: Any, expected: int) -> None:
+    result = parse_size(value)
+    assert result == expected
+    assert type(result) is int
 
 
-def test_whole_address_space_message(lab_hosts: Hosts) -> None:
-    on_every_host(lab_hosts, ray_cluster_allowed_sources=["172.28.84.0/24", "0.0.0.0/0"])
-    assert str(refusal(lab_hosts)) == (
-        "ray_cluster_allowed_sources: 0.0.0.0/0 is the whole IPv4 address space: it would open Ray's ports to everyone; "
-        "list your networks (prefix /8 or longer, ray_cluster_source_min_prefix) (got ['172.28.84.0/24', '0.0.0.0/0'])"
-    )
-
-
-def test_wider_than_the_minimum_message(lab_hosts: Hosts) -> None:
-    on_every_host(lab_hosts, ray_cluster_admin_sources=["10.0.0.0/12"], ray_cluster_source_min_prefix={"ipv4": 16})
-    assert str(refusal(lab_hosts)) == (
-        "ray_cluster_admin_sources: 10.0.0.0/12 is wider than /16: it would open Ray's ports to far more hosts than a "
-        "cluster has; list your networks (prefix /16 or longer, ray_cluster_source_min_prefix) (got ['10.0.0.0/12'])"
-    )
-
-
-# (id, ssh sources, accepted)
-SSH_SOURCES = [
-    ("any", ["any"], True),
-    ("everyone-v4", ["0.0.0.0/0"], True),
-    ("office", ["192.0.2.0/24"], True),
-    ("empty", [], False),
+SIZES_REJECTED = [
+    "6X",
+    -1,
+    "-1",
+    "",
+    "   ",
+    "g",
+    "gb",
+    True,
+    False,
+    float("nan"),
+    "nan",
+    float("inf"),
+    -1.5,
+    None,
+    "1e9",
+    "1.2.3g",
+    "6GB/s",
+    "6Gi",
+    [6],
 ]
 
 
-@pytest.mark.parametrize(("sources", "accepted"), [c[1:] for c in SSH_SOURCES], ids=[c[0] for c in SSH_SOURCES])
-def test_ssh_sources(lab_hosts: Hosts, sources: list[str], accepted: bool) -> None:
-    on_every_host(lab_hosts, ray_cluster_ssh_sources=sources)
-    if accepted:
-        rules = plan(lab_hosts)["hosts"]["lab-80"]["firewall"]
-        assert [r["src"] for r in rules if r["comment"] == "ray_cluster ssh"] == sources
-        return
-    assert str(refusal(lab_hosts)) == (
-        "ray_cluster_ssh_sources: SSH would be closed by UFW's default deny: you would lock yourself out; "
-        "list the networks you connect from, or keep the default [any] (got [])"
-    )
-
-
-# (id, value, expected or the variable refused)
-MIN_PREFIXES = [
-    ("default", SOURCE_MIN_PREFIX_DEFAULT, {"ipv4": 8, "ipv6": 32}),
-    ("ipv4-only", {"ipv4": 16}, {"ipv4": 16, "ipv6": 32}),
-    ("strings", {"ipv4": "24", "ipv6": "64"}, {"ipv4": 24, "ipv6": 64}),
-    ("empty", {}, {"ipv4": 8, "ipv6": 32}),
-    ("extremes", {"ipv4": 1, "ipv6": 128}, {"ipv4": 1, "ipv6": 128}),
-    ("a-list", [8, 32], "ray_cluster_source_min_prefix"),
-    ("a-number", 8, "ray_cluster_source_min_prefix"),
-    ("unknown-family", {"ipv5": 8}, "ray_cluster_source_min_prefix"),
-    ("ipv4-zero", {"ipv4": 0}, "ray_cluster_source_min_prefix.ipv4"),
-    ("ipv4-33", {"ipv4": 33}, "ray_cluster_source_min_prefix.ipv4"),
-    ("ipv6-129", {"ipv6": 129}, "ray_cluster_source_min_prefix.ipv6"),
-    ("ipv4-bool", {"ipv4": True}, "ray_cluster_source_min_prefix.ipv4"),
-    ("ipv4-word", {"ipv4": "eight"}, "ray_cluster_source_min_prefix.ipv4"),
-    ("ipv4-negative", {"ipv4": -8}, "ray_cluster_source_min_prefix.ipv4"),
-]
-
-
-@pytest.mark.parametrize(("value", "expected"), [c[1:] for c in MIN_PREFIXES], ids=[c[0] for c in MIN_PREFIXES])
-def test_source_min_prefix_shape(value: Any, expected: Any) -> None:
-    if isinstance(expected, dict):
-        assert source_min_prefix(value) == expected
-        return
+@pytest.mark.parametrize("value", SIZES_REJECTED, ids=[repr(v) for v in SIZES_REJECTED])
+def test_parse_size_rejects(value: Any) -> None:
     with pytest.raises(PlanError) as exc:
-        source_min_prefix(value)
-    assert exc.value.variable == expected
-    assert repr(value if expected.endswith("prefix") else next(iter(value.values()))) in str(exc.value)
+        parse_size(value, "srv1", "ray_worker_spec.memory")
+    message = str(exc.value)
+    assert message.startswith("host srv1: ray_worker_spec.memory: ")
+    assert repr(value) in message
+    assert isinstance(exc.value, ValueError)
+    assert (exc.value.host, exc.value.variable) == ("srv1", "ray_worker_spec.memory")
 
 
-def test_source_min_prefix_must_match_on_every_host(lab_hosts: Hosts) -> None:
-    lab_hosts["lab-81"]["ray_cluster_source_min_prefix"] = {"ipv4": 16}
-    assert refusal(lab_hosts).variable == "ray_cluster_source_min_prefix"
+def test_plan_error_without_host_has_no_host_prefix() -> None:
+    with pytest.raises(PlanError) as exc:
+        parse_size("6X")
+    assert str(exc.value) == "size: cannot parse it as a size (examples: 6G, 512m, 1.5GiB, 2000000000) (got '6X')"
+    assert exc.value.host is None
 
 
-def test_source_width_problem_leaves_any_to_the_any_check() -> None:
-    assert source_width_problem("any", SOURCE_MIN_PREFIX_DEFAULT) is None
-    assert source_width_problem("10.1.2.3", SOURCE_MIN_PREFIX_DEFAULT) is None
+# --------------------------------------------------------------------------- versions and sources
+
+VERSIONS = [("2.60.0", (2, 60, 0)), ("2.52.0", (2, 52, 0)), ("10.0.12", (10, 0, 12))]
 
 
-# --------------------------------------------------------------------------- memory
+@pytest.mark.parametrize(("value", "expected"), VERSIONS, ids=[v for v, _ in VERSIONS])
+def test_parse_version_accepts(value: str, expected: tuple[int, int, int]) -> None:
+    assert parse_version(value) == expected
 
 
-# (id, worker spec update on lab-80, variable refused, words)
-MEMORY_REFUSED = [
-    ("memory-zero-string", {"memory": "0"}, "ray_worker_spec.memory", "memory limit must be greater than 0 (got '0')"),
-    ("memory-zero", {"memory": 0}, "ray_worker_spec.memory", "memory limit must be greater than 0 (got 0)"),
-    (
-        "memory-zero-with-store",
-        {"memory": "0", "object_store_memory": "100m"},
-        "ray_worker_spec.memory",
-        "memory limit must be greater than 0",
-    ),
-    ("shm-above-memory", {"shm_size": "2g"}, "ray_worker_spec.shm_size", "above the container's memory limit of 1.00GiB"),
-    ("shm-a-byte-above", {"memory": "1g", "shm_size": 1024**3 + 1}, "ray_worker_spec.shm_size", "(got 1073741825)"),
-    ("cpus-word", {"cpus": "two"}, "ray_worker_spec.cpus", "expected a number (got 'two')"),
+BAD_VERSIONS = ["2.60", "v2.60.0", "latest", "2.60.0rc1", "", "2.x.0", None, 2.6]
+
+
+@pytest.mark.parametrize("value", BAD_VERSIONS, ids=[repr(v) for v in BAD_VERSIONS])
+def test_parse_version_rejects(value: Any) -> None:
+    with pytest.raises(PlanError, match=r"ray_cluster_version: expected a Ray release such as 2\.60\.0") as exc:
+        parse_version(value)
+    assert repr(value) in str(exc.value)
+
+
+SOURCES = [
+    ("any", "any"),
+    ("172.28.84.80", "172.28.84.80"),
+    ("172.28.84.80/32", "172.28.84.80"),
+    (" 172.28.84.80 ", "172.28.84.80"),
+    ("172.28.84.0/24", "172.28.84.0/24"),
+    ("172.28.84.7/24", "172.28.84.0/24"),
+    ("2001:db8::1", "2001:db8::1"),
+    ("2001:db8::1/128", "2001:db8::1"),
+    ("2001:db8::/32", "2001:db8::/32"),
 ]
 
 
-@pytest.mark.parametrize(("update", "variable", "words"), [c[1:] for c in MEMORY_REFUSED], ids=[c[0] for c in MEMORY_REFUSED])
-def test_memory_refusals_blame_the_right_key(lab_hosts: Hosts, update: dict[str, Any], variable: str, words: str) -> None:
-    lab_hosts["lab-80"]["ray_worker_spec"].update(update)
-    error = refusal(lab_hosts)
-    assert (error.host, error.variable) == ("lab-80", variable)
-    assert words in str(error)
+@pytest.mark.parametrize(("value", "expected"), SOURCES, ids=[v for v, _ in SOURCES])
+def test_parse_source_normalises(value: str, expected: str) -> None:
+    assert parse_source(value, None, "ray_cluster_allowed_sources") == expected
 
 
-def test_shm_above_memory_message(lab_hosts: Hosts) -> None:
-    lab_hosts["lab-80"]["ray_worker_spec"].update(shm_size="2g")
-    assert str(refusal(lab_hosts)) == (
-        "host lab-80: ray_worker_spec.shm_size: above the container's memory limit of 1.00GiB (ray_worker_spec.memory): "
-        "/dev/shm is charged to the container's memory, so it cannot hold more (got '2g')"
-    )
+BAD_SOURCES = ["172.28.84.0/33", "172.28.84.300", "lab-80", "", "ANY", "10.0.0.0/8/8"]
 
 
-def test_shm_equal_to_memory_is_accepted(lab_hosts: Hosts) -> None:
-    lab_hosts["lab-80"]["ray_worker_spec"].update(memory="1g", shm_size="1g")
-    assert plan(lab_hosts)["hosts"]["lab-80"]["nodes"][0]["shm_size"] == 1024**3
-
-
-# (id, spec update on a host, warning expected: its host and variable, or None)
-HEAP = [
-    ("lab-specs", HEAD, "ray_worker_spec", {}, None),
-    ("store-leaves-exactly-the-floor", "lab-80", "ray_worker_spec", {"object_store_memory": "512m", "shm_size": "600m"}, None),
-    (
-        "store-leaves-less",
-        "lab-80",
-        "ray_worker_spec",
-        {"object_store_memory": "700m", "shm_size": "800m"},
-        ("lab-80", "ray_worker_spec.object_store_memory"),
-    ),
-    (
-        "small-memory-derived",
-        "lab-81",
-        "ray_worker_spec",
-        {"memory": "400m", "shm_size": "256m"},
-        ("lab-81", "ray_worker_spec.memory"),
-    ),
-    ("head", HEAD, "ray_head_spec", {"memory": "700m", "shm_size": "400m"}, (HEAD, "ray_head_spec.memory")),
-]
-
-
-@pytest.mark.parametrize(("host", "variable", "update", "warned"), [c[1:] for c in HEAP], ids=[c[0] for c in HEAP])
-def test_object_store_heap_floor_warns(
-    lab_hosts: Hosts, host: str, variable: str, update: dict[str, Any], warned: tuple[str, str] | None
-) -> None:
-    lab_hosts[host][variable].update(update)
-    warnings = plan(lab_hosts)["warnings"]
-    if warned is None:
-        assert warnings == []
-    else:
-        assert len(warnings) == 1, warnings
-        assert warnings[0].startswith(f"host {warned[0]}: {warned[1]}: the object store ")
-
-
-def test_heap_floor_warning_text(lab_hosts: Hosts) -> None:
-    lab_hosts["lab-80"]["ray_worker_spec"].update(object_store_memory="700m", shm_size="800m")
-    assert plan(lab_hosts)["warnings"] == [
-        "host lab-80: ray_worker_spec.object_store_memory: the object store (700.00MiB) leaves 324.00MiB of the "
-        "1.00GiB memory limit to Ray's processes and the tasks, less than 512.00MiB: the container may run out of memory"
-    ]
-    assert HEAP_FLOOR == 512 * MIB
-
-
-# --------------------------------------------------------------------------- capacity
-
-
-# (id, node roles on the host, variable named)
-CAPACITY = [
-    ("workers-only", ["worker", "worker"], "ray_worker_spec.cpus"),
-    ("head-and-workers", ["head", "worker"], "ray_head_spec.cpus/ray_worker_spec.cpus"),
-    ("head-only", ["head"], "ray_head_spec.cpus"),
-    ("no-nodes", [], "ray_worker_spec.cpus"),
-]
-
-
-@pytest.mark.parametrize(("roles", "variable"), [c[1:] for c in CAPACITY], ids=[c[0] for c in CAPACITY])
-def test_capacity_variable(roles: list[str], variable: str) -> None:
-    assert capacity_variable([{"role": r} for r in roles], "cpus") == variable
-
-
-def test_capacity_refusal_on_the_head_host_names_the_head_spec(lab_hosts: Hosts) -> None:
-    lab_hosts[HEAD]["ray_worker_count"] = 0
-    lab_hosts[HEAD]["ray_head_spec"]["cpus"] = 4
-    lab_hosts[HEAD]["facts"] = {"vcpus": 2, "memtotal_mb": 65536, "default_ipv4": None}
-    error = refusal(lab_hosts)
-    assert (error.host, error.variable) == (HEAD, "ray_head_spec.cpus")
+@pytest.mark.parametrize("value", BAD_SOURCES, ids=[repr(v) for v in BAD_SOURCES])
+def test_parse_source_rejects(value: str) -> None:
+    with pytest.raises(PlanError) as exc:
+        parse_source(value, "srv1", "ray_cluster_admin_sources")
+    assert str(exc.value).startswith("host srv1: ray_cluster_admin_sources: ")
+    assert repr(value) in str(exc.value)
 
 
 # --------------------------------------------------------------------------- the token
