@@ -225,16 +225,13 @@ def _absolute_path(value: Any, variable: str) -> Any:
 
 
 def _boolean(value: Any, variable: str) -> bool:
+    # -e ray_cluster_confirm_removal=true on the command line is the string "true": every switch
+    # takes the words true/yes/false/no as well as YAML's booleans, and nothing else.
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
+        value = value.strip().lower() in ("true", "yes")
     if not isinstance(value, bool):
         raise PlanError(None, variable, value, "expected true or false")
     return value
-
-
-def _boolean_or_word(value: Any, variable: str) -> bool:
-    # Mostly given on the command line, where -e ray_cluster_confirm_removal=true is a string.
-    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
-        value = value.strip().lower() in ("true", "yes")
-    return _boolean(value, variable)
 
 
 def _share(value: Any, variable: str) -> float:
@@ -270,7 +267,7 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_compose_dir", _absolute_path),
     ("ray_cluster_stagger_worker_start", _boolean),
     ("ray_cluster_allow_oversubscription", _boolean),
-    ("ray_cluster_confirm_removal", _boolean_or_word),
+    ("ray_cluster_confirm_removal", _boolean),
     ("ray_cluster_removal_max_share", _share),
 )
 

@@ -95,8 +95,22 @@ SETTINGS_ERRORS: list[ErrorCase] = [
     setting_error("reconnect-timeout-too-short", "ray_cluster_gcs_reconnect_timeout_s", 2),
     setting_error("log-max-files-zero", "ray_cluster_log_max_files", 0),
     setting_error("log-max-size-bad", "ray_cluster_log_max_size", "big"),
-    setting_error("oversubscription-not-bool", "ray_cluster_allow_oversubscription", "yes"),
+    setting_error("oversubscription-not-bool", "ray_cluster_allow_oversubscription", "maybe"),
+    setting_error("stagger-not-bool", "ray_cluster_stagger_worker_start", 1),
+    setting_error("confirm-not-bool", "ray_cluster_confirm_removal", "sure"),
 ]
+
+SWITCHES = ["ray_cluster_allow_oversubscription", "ray_cluster_stagger_worker_start", "ray_cluster_confirm_removal"]
+
+
+@pytest.mark.parametrize("variable", SWITCHES)
+@pytest.mark.parametrize(
+    ("value", "expected"), [(True, True), ("true", True), ("Yes", True), (False, False), ("false", False), ("NO", False)]
+)
+def test_every_switch_takes_the_words_extra_vars_pass(lab_hosts: Hosts, variable: str, value: Any, expected: bool) -> None:
+    """-e variable=true reaches the planner as the string "true": every switch reads it alike."""
+    cluster(**{variable: value})(lab_hosts)
+    assert cluster_settings(lab_hosts)[variable] is expected
 
 
 test_setting_errors_name_host_variable_and_value = refusal_test(SETTINGS_ERRORS)
