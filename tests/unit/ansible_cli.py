@@ -22,8 +22,9 @@ BIN = Path(sys.executable).parent
 needs_ansible_cli = pytest.mark.skipif(not (BIN / "ansible-playbook").exists(), reason="ansible CLIs not next to sys.executable")
 
 
-def run_cli(tool: str, *args: str, tmp_path: Path, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    """``tool`` (``ansible-playbook``, ``ansible-doc``...) with ``args``, from the repository root."""
+def run_cli(tool: str, *args: str, tmp_path: Path, timeout: int = 180, path: str = "") -> subprocess.CompletedProcess[str]:
+    """``tool`` (``ansible-playbook``, ``ansible-doc``...) with ``args``, from the repository root;
+    ``path`` goes before the PATH (stand-in commands)."""
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
@@ -33,6 +34,8 @@ def run_cli(tool: str, *args: str, tmp_path: Path, timeout: int = 180) -> subpro
         "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
     }
+    if path:
+        env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.run(
         [str(BIN / tool), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -11,7 +11,6 @@ project to take down (only their directories and the token file).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,19 +18,18 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible_cli import REPO_ROOT, needs_ansible_cli, run_cli
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import NODE_TABLE_MARKER
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-BIN = Path(sys.executable).parent
 SPEC = {"cpus": 0.5, "num_cpus": 1, "memory": "1g", "shm_size": "256m"}
 NODE_IP = "192.0.2.10"
 # A node address taken from facts, as an inventory may write it (the planner reads it after
 # templating): the default route's address, else the loopback's (a machine without a default route).
 FROM_FACTS = "{{ ansible_facts['default_ipv4']['address'] | default(ansible_facts['lo']['ipv4']['address']) }}"
 
-pytestmark = pytest.mark.skipif(not (BIN / "ansible-playbook").exists(), reason="ansible CLIs not next to sys.executable")
+pytestmark = needs_ansible_cli
 
 
 def host_vars(tmp_path: Path, node_ip: str = NODE_IP) -> dict[str, Any]:
@@ -59,26 +57,9 @@ def playbook(
         }
     }
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote"),
-    }
-    if path:
-        env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
-    argv = [
-        str(BIN / "ansible-playbook"),
-        "-i",
-        str(tmp_path / "hosts.yml"),
-        str(REPO_ROOT / "playbooks" / f"{name}.yml"),
-        "-e",
-        "ansible_become=false",
-        *args,
-    ]
-    return subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    playbook_path = str(REPO_ROOT / "playbooks" / f"{name}.yml")
+    inventory_args = ("-i", str(tmp_path / "hosts.yml"), playbook_path, "-e", "ansible_become=false")
+    return run_cli("ansible-playbook", *inventory_args, *args, tmp_path=tmp_path, path=path)
 
 
 # --------------------------------------------------------------------------- plan from facts
