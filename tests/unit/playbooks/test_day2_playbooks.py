@@ -161,3 +161,28 @@ def test_teardown_keeps_the_token_unless_asked(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert not (tmp_path / "compose" / "head").exists()
     assert (tmp_path / "secrets" / "auth_token").exists()
+
+
+def test_status_names_the_nodes_of_a_server_that_does_not_answer(tmp_path: Path) -> None:
+    """A stopped server is what a status run must report: its fact gathering fails (here SSH to a
+    closed loopback port), it stays in the play, and the status names its missing nodes."""
+    down = {
+        **host_vars(tmp_path, "192.0.2.11"),
+        "ansible_connection": "ssh",
+        "ansible_host": "127.0.0.1",
+        "ansible_port": 1,
+    }
+    inventory = {
+        "ray_cluster": {
+            "children": {
+                "ray_head": {"hosts": {"h1": host_vars(tmp_path)}},
+                "ray_workers": {"hosts": {"h1": None, "h2": down}},
+            }
+        }
+    }
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
+    argv = ("-i", str(tmp_path / "hosts.yml"), str(REPO_ROOT / "playbooks" / "status.yml"), "-e", "ansible_become=false")
+    run = run_cli("ansible-playbook", *argv, tmp_path=tmp_path, path=fake_docker(tmp_path, ["ray-head", "ray-worker-1"]))
+    out = " ".join(run.stdout.split())
+    assert run.returncode != 0, run.stdout
+    assert "the cluster is not whole: missing nodes per host {'h2': ['ray-worker-1']}" in out, run.stdout + run.stderr
