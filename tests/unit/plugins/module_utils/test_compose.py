@@ -179,11 +179,12 @@ def test_compose_health_check_uses_the_node_agent_port(lab_hosts: Hosts) -> None
             f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
         ]
         assert compile(check["test"][3], "<healthcheck>", "exec")
-        assert {k: check[k] for k in ("interval", "timeout", "retries", "start_period")} == {
+        assert {k: check[k] for k in ("interval", "timeout", "retries", "start_period", "start_interval")} == {
             "interval": "15s",
             "timeout": "10s",
             "retries": 4,
             "start_period": "120s",
+            "start_interval": "1s",
         }
     worker = services(plan, "lab-80", "workers")["ray-worker-1"]
     assert "http://172.28.84.80:20004/api/local_raylet_healthz" in worker["healthcheck"]["test"][3]
