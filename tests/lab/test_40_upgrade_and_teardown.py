@@ -1,14 +1,31 @@
-"""Upgrade the whole cluster between two Ray versions and back; then tear it down."""
+"""Upgrade the whole cluster between two Ray versions and back (rotating the token on the way
+back: one full-cluster recreation proves both); then tear it down."""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from labkit import ROOT, inventory_with, lab_host, lab_hosts, log, pins, playbook, ray_containers, ray_image, server, wait_whole
 
 OLD = pins.RAY_PREVIOUS_VERSION
+HEAD_URL = "http://172.28.84.84:8265/api/jobs/"
+TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
+
+
+def jobs_status(token: str) -> int:
+    """The head's Jobs API answer to a request with this token (200, or 401/403 when refused)."""
+    request = urllib.request.Request(HEAD_URL, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the lab head, http)
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def test_partial_upgrade_is_refused() -> None:
@@ -18,8 +35,8 @@ def test_partial_upgrade_is_refused() -> None:
     assert not run.changed_hosts(), run
 
 
-def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
-    # The lab builds the other version's image once (about 80 s) and keeps it.
+def test_upgrade_to_another_ray_and_back_with_a_new_token(tmp_path: Path) -> None:
+    # The lab builds the other version's image once (about 80 s; bin/test builds it in the background).
     subprocess.run([str(ROOT / "lab" / "images.sh")], env={**os.environ, "RAY_VERSION": OLD}, check=True, timeout=1200, cwd=ROOT)
     inventory = inventory_with(tmp_path, {"group:ray_cluster": {"ray_cluster_version": OLD, "ray_cluster_image": ray_image(OLD)}})
     run = playbook("playbooks/upgrade.yml", inventory=inventory, timeout=1800)
@@ -27,11 +44,25 @@ def test_upgrade_to_another_ray_and_back(tmp_path: Path) -> None:
     assert f"nodes on Ray {OLD}" in run.out, run
     wait_whole(inventory)
     log(f"moved all 11 nodes to Ray {OLD} in {run.seconds:.0f} s")
-    run = playbook("playbooks/upgrade.yml", timeout=1800)
+
+    # Back to the planned Ray with a new token (a variable change; the lab keeps it afterwards:
+    # later runs read it back from the head host).
+    old_token = lab_host("lab-84").file(TOKEN_FILE).content_string.strip()
+    before = {host: ray_containers(host) for host in lab_hosts()}
+    new_token = secrets.token_hex(24)
+    run = playbook("playbooks/upgrade.yml", "-e", json.dumps({"ray_cluster_auth_token": new_token}), timeout=1800)
     assert run.rc == 0, run
+    assert new_token not in run.out
     assert f"nodes on Ray {pins.RAY_VERSION}" in run.out, run
+    for host in lab_hosts():
+        token = lab_host(host).file(TOKEN_FILE)
+        assert token.content_string.strip() == new_token and token.mode == 0o600 and token.user == "root", host
+        after = ray_containers(host)
+        assert all(after[name][0] != before[host][name][0] for name in after), f"{host}: a container was not recreated"
     wait_whole()
-    log(f"moved all 11 nodes back to Ray {pins.RAY_VERSION} in {run.seconds:.0f} s")
+    assert jobs_status(new_token) == 200
+    assert jobs_status(old_token) in (401, 403)
+    log(f"moved all 11 nodes back to Ray {pins.RAY_VERSION} with a new token in {run.seconds:.0f} s; the old token is refused")
 
 
 def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
