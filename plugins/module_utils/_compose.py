@@ -23,6 +23,7 @@ MANAGED_HEADER = (
 )
 # Where the token file is mounted (read-only) inside every Ray container.
 AUTH_TOKEN_CONTAINER_PATH = "/run/secrets/ray-auth-token"  # noqa: S105 (a path, not a secret)
+GCS_STORAGE_CONTAINER_PATH = "/var/lib/ray-gcs"
 KINDS = ("head", "workers")
 
 
@@ -77,6 +78,11 @@ def node_environment(node: dict[str, Any], cluster: dict[str, Any]) -> dict[str,
     if node["role"] == "head":
         env["AUTOSCALER_METRIC_PORT"] = str(cluster["autoscaler_metrics_port"])
         env["DASHBOARD_METRIC_PORT"] = str(cluster["dashboard_metrics_port"])
+        if cluster["gcs_storage"] == "rocksdb":
+            # The GCS keeps the cluster's tables (and its identity) on the head host's disk: a
+            # restarted head resumes the same cluster, and the workers stay connected.
+            env["RAY_gcs_storage"] = "rocksdb"
+            env["RAY_gcs_storage_path"] = GCS_STORAGE_CONTAINER_PATH
     return dict(sorted(env.items()))
 
 
@@ -151,8 +157,13 @@ def compose_service(
         },
         "stop_grace_period": "30s",
     }
+    volumes = []
     if cluster["auth_mode"] == "token":
-        service["volumes"] = [f"{cluster['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro"]
+        volumes.append(f"{cluster['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro")
+    if node["role"] == "head" and cluster["gcs_storage"] == "rocksdb":
+        volumes.append(f"{cluster['gcs_storage_path']}:{GCS_STORAGE_CONTAINER_PATH}")
+    if volumes:
+        service["volumes"] = volumes
     return service
 
 

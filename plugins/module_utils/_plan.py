@@ -271,6 +271,7 @@ _CLUSTER_OPTIONS = (
     ("auth_mode", "ray_cluster_auth_mode"),
     ("auth_token_file", "ray_cluster_auth_token_file"),
     ("gcs_reconnect_timeout_s", "ray_cluster_gcs_reconnect_timeout_s"),
+    ("gcs_storage", "ray_cluster_gcs_storage"),
     ("label_prefix", "ray_cluster_label_prefix"),
     ("compose_dir", "ray_cluster_compose_dir"),
     ("log_max_size", "ray_cluster_log_max_size"),
@@ -279,6 +280,16 @@ _CLUSTER_OPTIONS = (
     ("confirm_removal", "ray_cluster_confirm_removal"),
     ("removal_max_share", "ray_cluster_removal_max_share"),
 )
+
+
+def _gcs_storage_paths(settings: dict[str, Any]) -> dict[str, str]:
+    """Where the head host keeps the GCS state: the cluster's directory (teardown removes it) and,
+    in it, one store per Ray version, so an upgrade starts a new store instead of loading another
+    version's state. Empty without stored state."""
+    if settings["ray_cluster_gcs_storage"] == "none":
+        return {"gcs_storage_root": "", "gcs_storage_path": ""}
+    root = f"{settings['ray_cluster_gcs_storage_dir'].rstrip('/')}/{settings['ray_cluster_name']}"
+    return {"gcs_storage_root": root, "gcs_storage_path": f"{root}/ray-{settings['ray_cluster_version']}"}
 
 
 def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, Any], sources: list[str]) -> dict[str, Any]:
@@ -296,6 +307,7 @@ def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, An
         "dashboard_url": f"http://{address_port(dashboard_host, settings['ray_cluster_dashboard_port'])}",
         "client_address": f"ray://{address_port(head_ip, settings['ray_cluster_client_port'])}",
         **{key: settings[setting] for key, setting in _CLUSTER_OPTIONS},
+        **_gcs_storage_paths(settings),
         "allowed_sources": sources,
         "admin_sources": settings["ray_cluster_admin_sources"],
     }

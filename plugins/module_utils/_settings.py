@@ -59,7 +59,12 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_dashboard_bind": "node_ip",
     "ray_cluster_auth_mode": "token",
     "ray_cluster_auth_token_file": "/etc/ray-cluster/auth_token",
-    "ray_cluster_gcs_reconnect_timeout_s": 20,
+    # How long a raylet waits for a lost GCS before it exits; None: from the GCS storage (below).
+    "ray_cluster_gcs_reconnect_timeout_s": None,
+    # Where the GCS keeps the cluster's state: none (in memory: a head restart is a new cluster) or
+    # rocksdb (embedded, on the head host's disk: a restarted head resumes the same cluster).
+    "ray_cluster_gcs_storage": "rocksdb",
+    "ray_cluster_gcs_storage_dir": "/var/lib/ray-cluster/gcs",
     "ray_cluster_label_prefix": "com.wizardsofts",
     "ray_cluster_compose_dir": "/opt/ray-cluster",
     "ray_cluster_log_max_size": "50m",
@@ -90,6 +95,13 @@ FIXED_PORT_VARIABLES = (
 AUTH_MODES = ("disabled", "token")
 AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
 DASHBOARD_BINDS = ("node_ip", "loopback", "all")
+GCS_STORAGES = ("none", "rocksdb")
+# The oldest Ray release checked to have the embedded GCS storage (ray/_private/node.py).
+GCS_ROCKSDB_MIN_VERSION = (2, 59, 0)
+# A raylet's wait for a lost GCS, by storage: without stored state a restarted head is a new
+# cluster, so workers should give up soon and rejoin it; with it they wait out a head restart
+# (a crash, `docker restart`, a reboot of the head's server) and keep running.
+GCS_RECONNECT_DEFAULT_S = {"none": 20, "rocksdb": 60}
 
 _PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
@@ -186,6 +198,11 @@ def _at_least(minimum: int) -> Rule:
     return lambda value, variable: parse_whole_number(value, None, variable, minimum=minimum)
 
 
+def _optional(rule: Rule) -> Rule:
+    """``rule``, or None (null, or the empty string -e passes) for "derive it"."""
+    return lambda value, variable: None if value is None or value == "" else rule(value, variable)
+
+
 def _port_range(value: Any, variable: str) -> list[int]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise PlanError(None, variable, value, "expected [low, high]")
@@ -259,7 +276,9 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_ephemeral_port_range", _port_range),
     ("ray_cluster_dashboard_bind", _one_of(DASHBOARD_BINDS)),
     ("ray_cluster_auth_mode", _one_of(AUTH_MODES)),
-    ("ray_cluster_gcs_reconnect_timeout_s", _at_least(5)),
+    ("ray_cluster_gcs_reconnect_timeout_s", _optional(_at_least(5))),
+    ("ray_cluster_gcs_storage", _one_of(GCS_STORAGES)),
+    ("ray_cluster_gcs_storage_dir", _token_path),
     ("ray_cluster_log_max_files", _at_least(1)),
     ("ray_cluster_log_max_size", _size_text),
     ("ray_cluster_label_prefix", _label_prefix),
@@ -311,12 +330,26 @@ def _token_needs_release(settings: dict[str, Any]) -> None:
         )
 
 
+def _gcs_storage(settings: dict[str, Any]) -> None:
+    storage, version = settings["ray_cluster_gcs_storage"], settings["ray_cluster_version"]
+    if storage == "rocksdb" and parse_version(version) < GCS_ROCKSDB_MIN_VERSION:
+        raise PlanError(
+            None,
+            "ray_cluster_gcs_storage",
+            storage,
+            f"the embedded GCS storage needs Ray >= 2.59.0, ray_cluster_version is {version} (set none)",
+        )
+    if settings["ray_cluster_gcs_reconnect_timeout_s"] is None:
+        settings["ray_cluster_gcs_reconnect_timeout_s"] = GCS_RECONNECT_DEFAULT_S[storage]
+
+
 _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _image,
     _no_open_ray_ports,
     check_sources,
     _distinct_fixed_ports,
     _token_needs_release,
+    _gcs_storage,
 )
 
 

@@ -144,6 +144,15 @@ plan:
         auth_mode: {description: "C(token) or C(disabled).", type: str, returned: success}
         auth_token_file: {description: "Path of the token file on each host.", type: str, returned: success}
         gcs_reconnect_timeout_s: {description: "Seconds a node waits for the GCS to come back.", type: int, returned: success}
+        gcs_storage: {description: "Where the GCS keeps the state: C(none) or C(rocksdb).", type: str, returned: success}
+        gcs_storage_root:
+          description: The cluster's GCS state directory on the head host (teardown removes it); empty with C(none).
+          type: str
+          returned: success
+        gcs_storage_path:
+          description: The store of this Ray version, in RV(plan.cluster.gcs_storage_root); empty with C(none).
+          type: str
+          returned: success
         label_prefix: {description: "Prefix of the container labels.", type: str, returned: success}
         compose_dir: {description: "Directory of the compose projects on each host.", type: str, returned: success}
         log_max_size: {description: "Size of one container log file.", type: str, returned: success}

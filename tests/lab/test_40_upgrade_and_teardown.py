@@ -77,7 +77,7 @@ def test_teardown_removes_the_cluster_its_image_and_its_rules() -> None:
         assert managed and all("ray_cluster ssh" in line for line in managed), rules
         assert server(host, "docker", "image", "inspect", image, check=False) in ("", "[]\n"), f"{host} still has {image}"
         # No compose project, no image build context (the build method's test used lab-82).
-        for path in ("/opt/ray-cluster", "/var/cache/ray-cluster"):
+        for path in ("/opt/ray-cluster", "/var/cache/ray-cluster", "/var/lib/ray-cluster/gcs"):
             left = lab_host(host).file(path)
             assert not left.exists or left.listdir() == [], f"{host} still has files in {path}"
         # Docker and UFW themselves stay.

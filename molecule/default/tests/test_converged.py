@@ -54,3 +54,17 @@ def test_token_leaks_into_no_command_line_container_or_compose_file(host: str) -
     for project in plan()["hosts"][host]["projects"].values():
         compose = lab_host(host).file(project["file"])
         assert not compose.exists or token not in compose.content_string, f"{host}: the token is in {project['file']}"
+
+
+def test_the_gcs_keeps_the_clusters_state_on_the_head_host_only() -> None:
+    cluster = plan()["cluster"]
+    assert cluster["gcs_storage"] == "rocksdb", "the lab runs the default GCS storage"
+    store = lab_host(cluster["head_host"]).file(cluster["gcs_storage_path"])
+    assert store.is_directory and (store.user, store.group, store.mode) == ("root", "root", 0o700)
+    assert store.listdir(), "the GCS wrote nothing to its store"
+    head = json.loads(server(cluster["head_host"], "docker", "inspect", cluster["head_container"]))[0]
+    assert "RAY_gcs_storage=rocksdb" in head["Config"]["Env"]
+    assert any(m["Source"] == cluster["gcs_storage_path"] and m["RW"] for m in head["Mounts"]), head["Mounts"]
+    for host in HOSTS:
+        if host != cluster["head_host"]:
+            assert not lab_host(host).file(cluster["gcs_storage_root"]).exists, f"{host} has GCS state"

@@ -171,7 +171,8 @@ def test_ray_compose_content(lab_plan: dict[str, Any], host: str, kind: str, nam
         url = f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
         assert url in service["healthcheck"]["test"][3]
         assert service["environment"]["RAY_AUTH_TOKEN_PATH"] == TOKEN_PATH
-        assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro"]
+        gcs = [f"{lab_plan['cluster']['gcs_storage_path']}:/var/lib/ray-gcs"] if kind == "head" else []
+        assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
         assert service["labels"]["com.wizardsofts.auth-token-sha256"] == FINGERPRINT
 
 

@@ -81,19 +81,71 @@ def test_lab_environment(lab_hosts: Hosts) -> None:
     plan = build(lab_hosts)
     head = plan["hosts"][HEAD]["nodes"][0]
     worker = plan["hosts"]["lab-80"]["nodes"][0]
+    # The default GCS storage (rocksdb): the head keeps the state on its host, every node waits 60 s.
     assert environment(plan, head) == {
         "AUTOSCALER_METRIC_PORT": "8266",
         "DASHBOARD_METRIC_PORT": "8267",
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN_PATH": TOKEN_PATH,
-        "RAY_gcs_rpc_server_reconnect_timeout_s": "20",
+        "RAY_gcs_rpc_server_reconnect_timeout_s": "60",
+        "RAY_gcs_storage": "rocksdb",
+        "RAY_gcs_storage_path": "/var/lib/ray-gcs",
     }
     assert environment(plan, worker) == {
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN_PATH": TOKEN_PATH,
-        "RAY_gcs_rpc_server_reconnect_timeout_s": "20",
+        "RAY_gcs_rpc_server_reconnect_timeout_s": "60",
     }
     assert not {"command", "environment", "health_url"} & set(worker), "the plan no longer carries rendered values"
+
+
+@pytest.mark.parametrize(
+    ("storage", "timeout", "want_timeout", "head_env", "head_volume"),
+    [
+        ("rocksdb", None, "60", {"RAY_gcs_storage": "rocksdb", "RAY_gcs_storage_path": "/var/lib/ray-gcs"},
+         "/srv/gcs/ray/ray-2.60.0:/var/lib/ray-gcs"),
+        ("rocksdb", 45, "45", {"RAY_gcs_storage": "rocksdb", "RAY_gcs_storage_path": "/var/lib/ray-gcs"},
+         "/srv/gcs/ray/ray-2.60.0:/var/lib/ray-gcs"),
+        ("none", None, "20", {}, None),
+        ("none", "30", "30", {}, None),
+    ],
+)  # fmt: skip
+def test_gcs_storage_sets_the_head_and_every_node_wait(
+    lab_hosts: Hosts, storage: str, timeout: Any, want_timeout: str, head_env: dict[str, str], head_volume: str | None
+) -> None:
+    for hvars in lab_hosts.values():
+        hvars.update(
+            {"ray_cluster_gcs_storage": storage, "ray_cluster_gcs_storage_dir": "/srv/gcs/", "ray_cluster_version": "2.60.0"}
+        )
+        if timeout is not None:
+            hvars["ray_cluster_gcs_reconnect_timeout_s"] = timeout
+    plan = build(lab_hosts)
+    assert plan["cluster"]["gcs_storage"] == storage
+    assert plan["cluster"]["gcs_reconnect_timeout_s"] == int(want_timeout)
+    for host, _hplan, node, service in rendered_nodes(plan):
+        env = service["environment"]
+        assert env["RAY_gcs_rpc_server_reconnect_timeout_s"] == want_timeout, (host, node["name"])
+        storage_env = {key: value for key, value in env.items() if key.startswith("RAY_gcs_storage")}
+        gcs_volumes = [volume for volume in service.get("volumes", []) if volume.endswith(":/var/lib/ray-gcs")]
+        if node["role"] == "head":
+            assert storage_env == head_env
+            assert gcs_volumes == ([head_volume] if head_volume else [])
+        else:
+            assert storage_env == {} and gcs_volumes == [], "only the head keeps GCS state"
+    if storage == "none":
+        assert plan["cluster"]["gcs_storage_root"] == plan["cluster"]["gcs_storage_path"] == ""
+    else:
+        assert plan["cluster"]["gcs_storage_root"] == "/srv/gcs/ray"
+
+
+def test_gcs_storage_path_changes_with_the_ray_version(lab_hosts: Hosts) -> None:
+    """An upgrade starts a new store: another version's state is never loaded into the new cluster."""
+    paths = set()
+    for version in ("2.59.0", "2.60.0"):
+        for hvars in lab_hosts.values():
+            hvars["ray_cluster_version"] = version
+        paths.add(build(copy.deepcopy(lab_hosts))["cluster"]["gcs_storage_path"])
+    assert len(paths) == 2
 
 
 # --------------------------------------------------------------------------- compose
@@ -137,7 +189,8 @@ def test_compose_content_parses(lab_hosts: Hosts) -> None:
                     expected_labels["com.wizardsofts.worker-id"] = str(node["worker_id"])
                 expected_labels["com.wizardsofts.auth-token-sha256"] = FINGERPRINT
                 assert service["labels"] == expected_labels
-                assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro"]
+                gcs = [f"{plan['cluster']['gcs_storage_path']}:/var/lib/ray-gcs"] if role == "head" else []
+                assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
                 assert service["logging"] == {"driver": "json-file", "options": {"max-file": "3", "max-size": "50m"}}
 
 
@@ -363,12 +416,18 @@ AUTH_RENDER = [
         True,
         CUSTOM_TOKEN_FILE,
     ),
-    ("token-at-2.52", cluster(ray_cluster_version="2.52.0"), "0" * 16, True, "/etc/ray-cluster/auth_token"),
+    (
+        "token-at-2.52",
+        cluster(ray_cluster_version="2.52.0", ray_cluster_gcs_storage="none"),
+        "0" * 16,
+        True,
+        "/etc/ray-cluster/auth_token",
+    ),
     ("disabled", cluster(ray_cluster_auth_mode="disabled"), "", False, "/etc/ray-cluster/auth_token"),
     ("disabled-ignores-a-fingerprint", cluster(ray_cluster_auth_mode="disabled"), FINGERPRINT, False, None),
     (
         "disabled-before-2.52",
-        cluster(ray_cluster_auth_mode="disabled", ray_cluster_version="2.51.0"),
+        cluster(ray_cluster_auth_mode="disabled", ray_cluster_version="2.51.0", ray_cluster_gcs_storage="none"),
         "",
         False,
         None,
@@ -392,14 +451,15 @@ def test_auth_mode_rendering(lab_hosts: Hosts, mutation: Mutation, fingerprint: 
             where = (host, kind, name)
             env = service["environment"]
             label = service["labels"].get("com.wizardsofts.auth-token-sha256")
+            token_volumes = [volume for volume in service.get("volumes", []) if TOKEN_PATH in volume]
             assert env["RAY_AUTH_MODE"] == c["auth_mode"], where
             if token:
                 assert env["RAY_AUTH_TOKEN_PATH"] == TOKEN_PATH, where
-                assert service["volumes"] == [f"{token_file}:{TOKEN_PATH}:ro"], where
+                assert token_volumes == [f"{token_file}:{TOKEN_PATH}:ro"], where
                 assert label == fingerprint, where
             else:
                 assert "RAY_AUTH_TOKEN_PATH" not in env, where
-                assert "volumes" not in service, where
+                assert token_volumes == [], where
                 assert label is None, where
         if not token:
             assert "auth-token" not in text

@@ -93,6 +93,10 @@ SETTINGS_ERRORS: list[ErrorCase] = [
     setting_error("worker-ports-per-node-zero", "ray_cluster_worker_ports_per_node", 0),
     setting_error("ephemeral-range-shape", "ray_cluster_ephemeral_port_range", [32768]),
     setting_error("reconnect-timeout-too-short", "ray_cluster_gcs_reconnect_timeout_s", 2),
+    setting_error("bad-gcs-storage", "ray_cluster_gcs_storage", "etcd"),
+    setting_error("relative-gcs-storage-dir", "ray_cluster_gcs_storage_dir", "gcs"),
+    mismatch_error("gcs-storage-mismatch", "ray_cluster_gcs_storage", "none"),
+    ("rocksdb-before-2.59-by-default", cluster(ray_cluster_version="2.58.0"), None, "ray_cluster_gcs_storage", "'rocksdb'"),
     setting_error("log-max-files-zero", "ray_cluster_log_max_files", 0),
     setting_error("log-max-size-bad", "ray_cluster_log_max_size", "big"),
     setting_error("oversubscription-not-bool", "ray_cluster_allow_oversubscription", "maybe"),
@@ -149,7 +153,7 @@ def test_cluster_settings_defaults_and_image() -> None:
 
 
 def test_token_auth_from_2_52(lab_hosts: Hosts) -> None:
-    cluster(ray_cluster_auth_mode="token", ray_cluster_version="2.52.0")(lab_hosts)
+    cluster(ray_cluster_auth_mode="token", ray_cluster_version="2.52.0", ray_cluster_gcs_storage="none")(lab_hosts)
     plan = build(lab_hosts)
     assert plan["cluster"]["auth_mode"] == "token"
     assert plan["cluster"]["image"] == "wizardsofts/ray:2.52.0-py311"

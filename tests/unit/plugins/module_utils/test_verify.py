@@ -103,7 +103,23 @@ def test_summary_lines_per_host_and_total() -> None:
     cluster = {"per_host": {"h1": {"alive": 2, "cpus": 1.5, "memory": 2 * 1024**3, "object_store_memory": 512 * 1024**2}}}
     lines = summary_lines(cluster, plan)
     assert lines[0].split() == ["host", "nodes", "CPUs", "memory", "object", "store"]
-    assert set(lines[1]) == {"-"} and lines[-2] == lines[1]
+    assert set(lines[1]) == {"-"} and lines[-3] == lines[1]
     assert lines[2].split() == ["h1", "2/2", "1.5", "2.00GiB", "512.00MiB"]
     assert lines[3].split() == ["h2", "0/1", "0", "0B", "0B"]
-    assert lines[-1].split() == ["total", "2/3", "1.5", "2.00GiB", "512.00MiB"]
+    assert lines[-2].split() == ["total", "2/3", "1.5", "2.00GiB", "512.00MiB"]
+    assert lines[-1].startswith("GCS state: in memory")
+
+
+def test_summary_names_where_the_gcs_keeps_the_state() -> None:
+    plan = {
+        "cluster": {
+            "hosts": ["h1"],
+            "head_host": "h1",
+            "gcs_storage": "rocksdb",
+            "gcs_storage_path": "/var/lib/ray-cluster/gcs/ray/ray-2.60.0",
+        },
+        "hosts": {"h1": {"nodes": [{}]}},
+    }
+    assert summary_lines({}, plan)[-1] == (
+        "GCS state: rocksdb in /var/lib/ray-cluster/gcs/ray/ray-2.60.0 on h1 (a restarted head resumes this cluster)"
+    )

@@ -1,0 +1,175 @@
+"""Head faults on the converged lab, for tests/lab/test_32_head_faults.py and
+benchmarks/head_faults.py: inject one fault, time the cluster back to whole from the GCS's own
+node table, and say which containers restarted.
+
+"Whole" is what the plan expects: on every server exactly its planned number of ALIVE nodes, the
+head's node registered after the fault (a new head raylet), and no stale node left ALIVE. A poller
+in a worker container on another server reads the GCS every 0.25 s, so the figure does not carry
+the few seconds `ray status` needs to start.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from labkit import lab_host, lab_hosts, plan, ray_containers, server
+
+HEAD_HOST = "lab-84"
+HEAD = "ray-head"
+# The poller and the driver of the actor check run in a worker container on another server.
+PROBE_HOST, PROBE_CONTAINER = "lab-80", "ray-worker-1"
+FAULTS = ("gcs_server", "main_process", "container_restart", "server_reboot")
+
+POLL = r"""
+import json, sys, time
+from ray._raylet import GcsClient
+address, since, deadline, head_ip = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[5]
+want = json.loads(sys.argv[4])
+alive, error = {}, ""
+while time.time() < deadline:
+    try:
+        nodes = GcsClient(address=address).get_all_node_info(timeout=2)
+        error = ""
+    except Exception as exc:  # the GCS is down or restarting
+        nodes, error = {}, type(exc).__name__
+    alive, new_head = {}, False
+    for info in nodes.values():
+        if info.state != 0:  # ALIVE
+            continue
+        alive[info.node_manager_address] = alive.get(info.node_manager_address, 0) + 1
+        new_head = new_head or (info.node_manager_address == head_ip and info.start_time_ms >= since * 1000)
+    if new_head and alive == want:
+        print(json.dumps({"whole_at": time.time(), "alive": alive}))
+        sys.exit(0)
+    time.sleep(0.25)
+print(json.dumps({"whole_at": None, "alive": alive, "error": error}))
+"""
+
+# A named detached actor on the probe's own worker node: created before a fault, asked after it.
+ACTOR = r"""
+import sys
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+ray.init(address="auto", namespace="head-faults", logging_level="ERROR", log_to_driver=False)
+
+@ray.remote(num_cpus=0)
+class Probe:
+    def __init__(self):
+        self.calls = 0
+    def ping(self):
+        self.calls += 1
+        return self.calls
+
+if sys.argv[1] == "create":
+    try:
+        ray.kill(ray.get_actor("head-fault-probe"))
+    except ValueError:
+        pass
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    actor = Probe.options(name="head-fault-probe", lifetime="detached", scheduling_strategy=here).remote()
+else:
+    actor = ray.get_actor("head-fault-probe")
+print(ray.get(actor.ping.remote(), timeout=60))
+"""
+
+
+@dataclass
+class Outcome:
+    fault: str
+    injected: float  # epoch seconds
+    whole_at: float | None
+    head_running_at: float | None  # when the head container last started
+    restarted: list[str] = field(default_factory=list)  # containers (host/name) that restarted
+    alive: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.whole_at is None else self.whole_at - self.injected
+
+    @property
+    def after_head_running(self) -> float | None:
+        if self.whole_at is None or self.head_running_at is None:
+            return None
+        return self.whole_at - self.head_running_at
+
+
+def expected_by_address() -> dict[str, int]:
+    return dict(Counter(node["ip"] for node in plan()["expected_nodes"]))
+
+
+def _exec_python(script: str, *args: str) -> str:
+    """Run a Python script in the probe's worker container (it has the token in its environment)."""
+    quoted = " ".join(["%s"] * (len(args) + 5))
+    result = lab_host(PROBE_HOST).run(quoted, "docker", "exec", PROBE_CONTAINER, "python3", "-c", script, *args)
+    if result.rc:
+        raise AssertionError(f"{PROBE_HOST}/{PROBE_CONTAINER}: rc={result.rc}: {result.stdout}{result.stderr}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def actor(action: str) -> int:
+    """``create`` the probe actor (its first call returns 1) or ``ask`` it (the next call's count)."""
+    return int(_exec_python(ACTOR, action))
+
+
+def _started_at(host: str, container: str) -> float | None:
+    text = server(host, "docker", "inspect", "-f", "{{.State.StartedAt}}", container, check=False).strip()
+    if not text:
+        return None
+    # Docker prints nanoseconds; Python takes microseconds.
+    head, _, rest = text.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{head}.{(rest + '000000')[:6]}+00:00").timestamp()
+
+
+def _inject(fault: str) -> None:
+    if fault == "gcs_server":
+        # Ray's GCS process inside the head container, seen from its server.
+        server(HEAD_HOST, "pkill", "-9", "-x", "gcs_server")
+    elif fault == "main_process":
+        # `ray start --head --block`, PID 1 of the container (a crash or an OOM kill would do this;
+        # docker kill would count as a manual stop and defeat the restart policy).
+        server(HEAD_HOST, "sh", "-c", f"kill -9 $(docker inspect -f '{{{{.State.Pid}}}}' {HEAD})")
+    elif fault == "container_restart":
+        server(HEAD_HOST, "docker", "restart", HEAD)
+    elif fault == "server_reboot":
+        subprocess.run(["docker", "restart", lab_hosts()[HEAD_HOST]], check=True, capture_output=True, timeout=180)
+    else:
+        raise ValueError(f"unknown head fault {fault!r}; one of {FAULTS}")
+
+
+def _containers_or_none(host: str) -> dict[str, tuple[str, int]] | None:
+    try:
+        return ray_containers(host)
+    except (AssertionError, RuntimeError):  # the server does not answer (yet)
+        return None
+
+
+def inject_and_time(fault: str, timeout: float = 240) -> Outcome:
+    """Inject one head fault and wait until the cluster is whole again (or ``timeout`` passes)."""
+    before = {host: ray_containers(host) for host in lab_hosts()}
+    want = json.dumps(expected_by_address(), sort_keys=True)
+    head_ip, address = plan()["cluster"]["head_ip"], plan()["cluster"]["head_address"]
+    since = time.time()
+    args = (address, f"{since:.3f}", f"{since + timeout:.3f}", want, head_ip)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        poll = pool.submit(_exec_python, POLL, *args)
+        time.sleep(1.0)  # the poller is reading before the fault
+        _inject(fault)
+        result = json.loads(poll.result())
+    if fault == "server_reboot":  # the head server's sshd may still be starting
+        deadline = time.monotonic() + 120
+        while _containers_or_none(HEAD_HOST) is None and time.monotonic() < deadline:
+            time.sleep(2)
+    after = {host: ray_containers(host) for host in lab_hosts()}
+    restarted = [
+        f"{host}/{name}"
+        for host, containers in before.items()
+        for name, state in containers.items()
+        if after[host].get(name) != state
+    ]
+    return Outcome(fault, since, result["whole_at"], _started_at(HEAD_HOST, HEAD), sorted(restarted), result["alive"])

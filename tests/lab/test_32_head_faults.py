@@ -1,0 +1,84 @@
+"""Head fault tolerance (the default GCS storage, rocksdb): a head crash, restart or reboot costs
+seconds and restarts no worker. The figures are printed; benchmarks/head_faults.py repeats them."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from headfaults import HEAD_HOST, Outcome, actor, inject_and_time
+from labkit import lab_host, log, plan, wait_whole
+
+TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
+# Generous bounds: the figures that matter are printed (and measured 5 times by the benchmark);
+# the bound is what the workers' GCS wait allows (60 s) plus the head's own restart.
+BOUND_S = 90
+
+
+def _jobs(path: str = "", body: dict[str, str] | None = None) -> dict[str, str]:
+    """The head's Jobs API with the cluster's token (from the head server's token file)."""
+    token = lab_host(HEAD_HOST).file(TOKEN_FILE).content_string.strip()
+    url = f"{plan()['cluster']['dashboard_url']}/api/jobs/{path}"
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if body else "GET")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the lab head, http)
+        return json.loads(response.read())
+
+
+def _job_status(submission_id: str, wanted: str, timeout: float = 120) -> str:
+    """The job's status once it is ``wanted`` (or the last one read when ``timeout`` passes)."""
+    deadline, status = time.monotonic() + timeout, "unreadable"
+    while time.monotonic() < deadline:
+        try:
+            status = _jobs(submission_id)["status"]
+        except (urllib.error.URLError, OSError, KeyError, ValueError):
+            status = "unreadable"  # the dashboard is starting again
+        if status == wanted:
+            break
+        time.sleep(1)
+    return status
+
+
+def _report(outcome: Outcome) -> None:
+    after = outcome.after_head_running
+    log(
+        f"head fault {outcome.fault}: whole again {outcome.seconds:.1f} s after it"
+        + (f", {after:.1f} s after the head container was running again" if after is not None else "")
+        + f"; restarted: {outcome.restarted}"
+    )
+
+
+def test_a_killed_gcs_is_back_in_seconds_with_every_worker_actor_and_job() -> None:
+    assert plan()["cluster"]["gcs_storage"] == "rocksdb", "the lab runs the default GCS storage"
+    assert actor("create") == 1
+    job = _jobs(body={"entrypoint": "python -c \"print('head-fault job')\""})["submission_id"]
+    assert _job_status(job, "SUCCEEDED") == "SUCCEEDED"
+    outcome = inject_and_time("gcs_server")
+    _report(outcome)
+    assert outcome.seconds is not None and outcome.seconds < BOUND_S, outcome
+    # `ray start --block` ends the head container when its GCS dies; nothing else restarts.
+    assert outcome.restarted == [f"{HEAD_HOST}/ray-head"], outcome
+    # The detached actor on a worker kept running and answers (its second call); the finished
+    # job is still listed with its status.
+    assert actor("ask") == 2
+    assert _job_status(job, "SUCCEEDED") == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("fault", ["main_process", "container_restart"])
+def test_head_process_kill_and_container_restart_restart_no_worker(fault: str) -> None:
+    outcome = inject_and_time(fault)
+    _report(outcome)
+    assert outcome.seconds is not None and outcome.seconds < BOUND_S, outcome
+    assert outcome.restarted == [f"{HEAD_HOST}/ray-head"], outcome
+
+
+def test_head_server_reboot_restarts_only_that_servers_containers() -> None:
+    outcome = inject_and_time("server_reboot")
+    _report(outcome)
+    assert outcome.seconds is not None and outcome.seconds < BOUND_S + 60, outcome
+    assert all(name.startswith(f"{HEAD_HOST}/") for name in outcome.restarted), outcome
+    wait_whole(timeout=120)  # and status.yml agrees
