@@ -105,8 +105,9 @@ def expected_by_address() -> dict[str, int]:
 
 def _exec_python(script: str, *args: str) -> str:
     """Run a Python script in the probe's worker container (it has the token in its environment)."""
-    quoted = " ".join(["%s"] * (len(args) + 5))
-    result = lab_host(PROBE_HOST).run(quoted, "docker", "exec", PROBE_CONTAINER, "python3", "-c", script, *args)
+    argv = ["docker", "exec", PROBE_CONTAINER, "python3", "-c", script, *args]
+    quoted = " ".join(["%s"] * len(argv))
+    result = lab_host(PROBE_HOST).run(quoted, *argv)
     if result.rc:
         raise AssertionError(f"{PROBE_HOST}/{PROBE_CONTAINER}: rc={result.rc}: {result.stdout}{result.stderr}")
     return result.stdout.strip().splitlines()[-1]
