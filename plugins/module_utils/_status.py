@@ -10,6 +10,7 @@ This file runs on the managed (head) host, so it stays importable on Python 3.8+
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -315,3 +316,19 @@ def command_error(what: str, rc: int, stdout: str, stderr: str) -> str:
     """One-line message for a failed command: what, rc and the last line of its output."""
     tail = (stderr or stdout or "").strip().splitlines()
     return f"{what} failed (rc={rc}): {tail[-1] if tail else 'no output'}"
+
+
+def store_usage(path: str) -> dict[str, Any]:
+    """The GCS store on the head host: ``{path, present, files, bytes}`` (a missing store means a
+    restarted head would start a new cluster)."""
+    if not os.path.isdir(path):
+        return {"path": path, "present": False, "files": 0, "bytes": 0}
+    files = size = 0
+    for folder, _dirs, names in os.walk(path):
+        for name in names:
+            try:
+                size += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:  # the GCS rotates its files while we read
+                continue
+            files += 1
+    return {"path": path, "present": True, "files": files, "bytes": size}

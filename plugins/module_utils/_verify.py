@@ -99,15 +99,17 @@ def summary_lines(cluster: dict[str, Any], plan: dict[str, Any]) -> list[str]:
         f"{'total':<14} {str(totals['alive']) + '/' + str(totals['expected']):>9} {totals['cpus']:>6g} "
         f"{format_size(int(totals['memory'])):>11} {format_size(int(totals['store'])):>13}"
     )
-    lines.append(gcs_state_line(plan["cluster"]))
+    lines.append(gcs_state_line(plan["cluster"], cluster.get("gcs_storage")))
     return lines
 
 
-def gcs_state_line(cluster: dict[str, Any]) -> str:
-    """Where the GCS keeps the cluster's state, and what a head restart therefore means."""
+def gcs_state_line(cluster: dict[str, Any], store: dict[str, Any] | None = None) -> str:
+    """Where the GCS keeps the cluster's state (with the store as read, when it was), and what a
+    head restart therefore means."""
     if cluster.get("gcs_storage", "none") == "none":
         return "GCS state: in memory (a head restart starts a new cluster; every worker rejoins it)"
-    return (
-        f"GCS state: {cluster['gcs_storage']} in {cluster['gcs_storage_path']} on {cluster['head_host']} "
-        "(a restarted head resumes this cluster)"
-    )
+    where = f"GCS state: {cluster['gcs_storage']} in {cluster['gcs_storage_path']} on {cluster['head_host']}"
+    if store and not store.get("present"):
+        return f"{where}: MISSING (a restarted head would start a new cluster)"
+    size = f", {store['files']} files, {format_size(int(store['bytes']))}" if store else ""
+    return f"{where}{size} (a restarted head resumes this cluster)"

@@ -63,6 +63,12 @@ options:
     description: The Docker client to run, a name looked up on E(PATH) or an absolute path.
     type: str
     default: docker
+  gcs_storage_path:
+    description:
+      - The GCS store on this host (the plan's C(cluster.gcs_storage_path)); its presence and size
+        are returned in RV(ansible_facts.ray_cluster.gcs_storage). Empty for none.
+    type: str
+    default: ""
 notes:
   - The head container must be running and have C(python3) and C(ray) on its E(PATH); with
     token authentication the container's environment supplies the token to both.
@@ -171,6 +177,12 @@ ansible_facts:
           description: Seconds spent, readings and waits included.
           type: float
           sample: 0.93
+        gcs_storage:
+          description:
+            - The GCS store at O(gcs_storage_path) - C(path), C(present), C(files) and C(bytes) - or
+              null without O(gcs_storage_path).
+          type: dict
+          sample: {path: /var/lib/ray-cluster/gcs/ray/ray-2.60.0, present: true, files: 12, bytes: 1048576}
 ray_cluster:
   description: On failure because nodes are missing, the last reading (same keys as C(ansible_facts.ray_cluster)).
   returned: failure when expected nodes are missing
@@ -187,6 +199,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status im
     node_table_argv,
     parse_node_table_output,
     status_argv,
+    store_usage,
     wait_for_cluster,
 )
 
@@ -200,6 +213,7 @@ def main() -> None:
             "delay": {"type": "int", "default": 5},
             "fail_on_incomplete": {"type": "bool", "default": True},
             "docker_cli": {"type": "str", "default": "docker"},
+            "gcs_storage_path": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
@@ -216,16 +230,17 @@ def main() -> None:
             raise ValueError(command_error(f"docker exec {p['container']} ray status", rc, status_out, err))
         return source, nodes, status_out
 
+    store = store_usage(p["gcs_storage_path"]) if p["gcs_storage_path"] else None
     try:
         result = wait_for_cluster(read, p["expected_nodes"], p["wait_timeout"], p["delay"])
     except ClusterIncompleteError as exc:
         if p["fail_on_incomplete"]:
-            module.fail_json(msg=str(exc), ray_cluster=exc.result)
+            module.fail_json(msg=str(exc), ray_cluster={**exc.result, "gcs_storage": store})
         module.warn(str(exc))
-        module.exit_json(changed=False, ansible_facts={"ray_cluster": exc.result})
+        module.exit_json(changed=False, ansible_facts={"ray_cluster": {**exc.result, "gcs_storage": store}})
     except ValueError as exc:
         module.fail_json(msg=f"ray_cluster_status: {exc}")
-    module.exit_json(changed=False, ansible_facts={"ray_cluster": result})
+    module.exit_json(changed=False, ansible_facts={"ray_cluster": {**result, "gcs_storage": store}})
 
 
 if __name__ == "__main__":

@@ -78,6 +78,29 @@ else:
 print(ray.get(actor.ping.remote(), timeout=60))
 """
 
+# A driver that keeps submitting small tasks for 30 s (through a head fault), then waits for all.
+TASKS = r"""
+import json, time
+import ray
+ray.init(address="auto", namespace="head-faults", logging_level="ERROR", log_to_driver=False)
+
+@ray.remote(num_cpus=0.1)
+def square(x):
+    return x * x
+
+refs, start = [], time.time()
+while time.time() - start < 30:
+    refs.append(square.remote(len(refs)))
+    time.sleep(0.5)
+values = ray.get(refs, timeout=240)
+print(json.dumps({"submitted": len(refs), "correct": sum(1 for i, v in enumerate(values) if v == i * i)}))
+"""
+
+
+def tasks_through_a_fault() -> dict[str, int]:
+    """Run the TASKS driver in the probe's worker container: ``{submitted, correct}``."""
+    return json.loads(_exec_python(TASKS))
+
 
 @dataclass
 class Outcome:

@@ -7,9 +7,10 @@ import json
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from headfaults import HEAD_HOST, Outcome, actor, inject_and_time
+from headfaults import HEAD_HOST, Outcome, actor, inject_and_time, tasks_through_a_fault
 from labkit import lab_host, log, plan, wait_whole
 
 TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
@@ -57,8 +58,14 @@ def test_a_killed_gcs_is_back_in_seconds_with_every_worker_actor_and_job() -> No
     assert actor("create") == 1
     job = _jobs(body={"entrypoint": "python -c \"print('head-fault job')\""})["submission_id"]
     assert _job_status(job, "SUCCEEDED") == "SUCCEEDED"
-    outcome = inject_and_time("gcs_server")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        driver = pool.submit(tasks_through_a_fault)  # submits tasks before, during and after the outage
+        time.sleep(8)
+        outcome = inject_and_time("gcs_server")
+        tasks = driver.result()
     _report(outcome)
+    log(f"tasks submitted through the outage: {tasks}")
+    assert tasks["correct"] == tasks["submitted"] > 0, tasks
     assert outcome.seconds is not None and outcome.seconds < BOUND_S, outcome
     # `ray start --block` ends the head container when its GCS dies; nothing else restarts.
     assert outcome.restarted == [f"{HEAD_HOST}/ray-head"], outcome

@@ -39,6 +39,7 @@ def host_vars(tmp_path: Path, node_ip: str = NODE_IP) -> dict[str, Any]:
         "ray_node_ip": node_ip,
         "ray_cluster_compose_dir": str(tmp_path / "compose"),
         "ray_cluster_auth_token_file": str(tmp_path / "secrets" / "auth_token"),
+        "ray_cluster_gcs_storage_dir": str(tmp_path / "gcs"),
         "ray_worker_count": 1,
         "ray_worker_spec": SPEC,
         "ray_head_spec": SPEC,
@@ -106,10 +107,30 @@ def fake_docker(tmp_path: Path, alive: list[str]) -> str:
     return str(bindir)
 
 
+def gcs_store(tmp_path: Path) -> Path:
+    """The head's GCS store as a deployment leaves it (the default storage, rocksdb)."""
+    plan = build_plan(["h1"], ["h1"], {"h1": host_vars(tmp_path)})
+    store = Path(plan["cluster"]["gcs_storage_path"])
+    store.mkdir(parents=True)
+    (store / "CURRENT").write_text("MANIFEST-000001\n", encoding="utf-8")
+    return store
+
+
 def test_status_reports_a_whole_cluster(tmp_path: Path) -> None:
+    store = gcs_store(tmp_path)
     run = playbook(tmp_path, "status", path=fake_docker(tmp_path, ["ray-head", "ray-worker-1"]))
     assert run.returncode == 0, run.stdout + run.stderr
     assert "the cluster is whole: 2 of 2 nodes alive" in run.stdout
+    assert f"GCS state: rocksdb in {store} on h1, 1 files" in " ".join(run.stdout.split())
+
+
+def test_status_fails_when_the_gcs_store_is_gone(tmp_path: Path) -> None:
+    """Every node alive, but a restarted head would start a new cluster: status says so and fails."""
+    run = playbook(tmp_path, "status", path=fake_docker(tmp_path, ["ray-head", "ray-worker-1"]))
+    assert run.returncode != 0, run.stdout
+    out = " ".join(run.stdout.split())
+    assert "MISSING (a restarted head would start a new cluster)" in out, run.stdout
+    assert "a missing store means a restarted head starts a new cluster" in out, run.stdout
 
 
 def test_status_names_the_missing_node(tmp_path: Path) -> None:

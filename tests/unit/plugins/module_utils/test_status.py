@@ -21,6 +21,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status im
     node_table_argv,
     parse_node_table_output,
     status_argv,
+    store_usage,
     summarize_cluster,
     wait_for_cluster,
 )
@@ -654,3 +655,12 @@ def test_wait_bad_arguments(wait_timeout: int, delay: int, message: str) -> None
         wait_for_cluster(
             reader(clock, [("gcs", WHOLE, STATUS_TEXT)]), EXPECTED, wait_timeout, delay, clock=clock, sleep=clock.sleep
         )
+
+
+def test_store_usage_counts_the_gcs_files(tmp_path: Path) -> None:
+    store = tmp_path / "ray-2.60.0"
+    (store / "db").mkdir(parents=True)
+    (store / "db" / "000001.sst").write_bytes(b"x" * 1000)
+    (store / "session_name").write_text("session_1")
+    assert store_usage(str(store)) == {"path": str(store), "present": True, "files": 2, "bytes": 1009}
+    assert store_usage(str(tmp_path / "gone")) == {"path": str(tmp_path / "gone"), "present": False, "files": 0, "bytes": 0}

@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._verify import (
     container_mismatches,
+    gcs_state_line,
     smoke_spread,
     summary_lines,
 )
@@ -123,3 +124,16 @@ def test_summary_names_where_the_gcs_keeps_the_state() -> None:
     assert summary_lines({}, plan)[-1] == (
         "GCS state: rocksdb in /var/lib/ray-cluster/gcs/ray/ray-2.60.0 on h1 (a restarted head resumes this cluster)"
     )
+
+
+@pytest.mark.parametrize(
+    ("store", "ending"),
+    [
+        (None, "on h1 (a restarted head resumes this cluster)"),
+        ({"present": True, "files": 3, "bytes": 2048}, "on h1, 3 files, 2.00KiB (a restarted head resumes this cluster)"),
+        ({"present": False, "files": 0, "bytes": 0}, "on h1: MISSING (a restarted head would start a new cluster)"),
+    ],
+)
+def test_gcs_state_line_shows_the_store_as_read(store: dict[str, Any] | None, ending: str) -> None:
+    cluster = {"head_host": "h1", "gcs_storage": "rocksdb", "gcs_storage_path": "/srv/gcs/ray/ray-2.60.0"}
+    assert gcs_state_line(cluster, store) == f"GCS state: rocksdb in /srv/gcs/ray/ray-2.60.0 {ending}"

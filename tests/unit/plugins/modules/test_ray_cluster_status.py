@@ -26,4 +26,5 @@ def test_return_documents_the_facts() -> None:
         "status_text",
         "attempts",
         "elapsed",
+        "gcs_storage",
     }
