@@ -11,7 +11,20 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from labkit import ROOT, inventory_with, lab_host, lab_hosts, log, pins, playbook, ray_containers, ray_image, server, wait_whole
+from labkit import (
+    ROOT,
+    inventory_with,
+    lab_host,
+    lab_hosts,
+    log,
+    pins,
+    plan,
+    playbook,
+    ray_containers,
+    ray_image,
+    server,
+    wait_whole,
+)
 
 OLD = pins.RAY_PREVIOUS_VERSION
 HEAD_URL = "http://172.28.84.84:8265/api/jobs/"
@@ -60,6 +73,9 @@ def test_upgrade_to_another_ray_and_back_with_a_new_token(tmp_path: Path) -> Non
         after = ray_containers(host)
         assert all(after[name][0] != before[host][name][0] for name in after), f"{host}: a container was not recreated"
     wait_whole()
+    # The GCS state of the other version was removed with it: the head host keeps one store.
+    cluster = plan()["cluster"]
+    assert lab_host(cluster["head_host"]).file(cluster["gcs_storage_root"]).listdir() == [f"ray-{pins.RAY_VERSION}"]
     assert jobs_status(new_token) == 200
     assert jobs_status(old_token) in (401, 403)
     log(f"moved all 11 nodes back to Ray {pins.RAY_VERSION} with a new token in {run.seconds:.0f} s; the old token is refused")
