@@ -1,6 +1,6 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Filters for the image archive, the token fingerprint, the upgrade's version check and the smoke job."""
+"""Filters for the image archive, the token fingerprint, the upgrade's and the engine's version checks and the smoke job."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image import archive_file, image_id_from_manifest
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
+    engine_problems,
     smoke_min_hosts,
     token_fingerprint,
     version_problems,
@@ -57,6 +58,16 @@ def ray_smoke_min_hosts(expected_nodes: list[dict[str, Any]], min_hosts: int) ->
         raise AnsibleFilterError(f"ray_smoke_min_hosts: {exc}") from None
 
 
+def ray_engine_problems(info: Any, min_engine: str, min_compose: str) -> list[str]:
+    """``docker info --format '{{json .}}'`` (parsed) + the minimum versions -> what is too old or missing."""
+    if not isinstance(info, dict):
+        raise AnsibleFilterError(f"ray_engine_problems: expected docker info as a mapping, got {type(info).__name__}")
+    try:
+        return engine_problems(info, min_engine, min_compose)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_engine_problems: {exc}") from None
+
+
 class FilterModule:
     """Filters of wizardsofts.ray_cluster for the roles' lifecycle and the day-2 playbooks."""
 
@@ -67,4 +78,5 @@ class FilterModule:
             "ray_image_archive_file": ray_image_archive_file,
             "ray_version_problems": ray_version_problems,
             "ray_smoke_min_hosts": ray_smoke_min_hosts,
+            "ray_engine_problems": ray_engine_problems,
         }

@@ -3,7 +3,8 @@
 """What the roles and the day-2 playbooks compare with the running cluster.
 
 The token's fingerprint (the label that makes a new token recreate the containers), the Ray and
-Python versions each node reports after an upgrade, and how many servers the smoke job must reach.
+Python versions each node reports after an upgrade, the Docker Engine and Compose versions a host
+runs, and how many servers the smoke job must reach.
 
 Private to wizardsofts.ray_cluster. Pure functions, no Ansible imports; errors are ``ValueError``.
 """
@@ -78,3 +79,47 @@ def smoke_min_hosts(expected_nodes: Iterable[Mapping[str, Any]], min_hosts: int)
     if int(min_hosts) < 1:
         raise ValueError(f"min_hosts: expected a whole number >= 1, got {min_hosts!r}")
     return min(int(min_hosts), len({node["host"] for node in expected_nodes}))
+
+
+def _release(text: Any) -> tuple[int, ...] | None:
+    """``v2.24.6-desktop.1`` / ``26.1.5+dfsg1`` / ``25`` -> (2, 24, 6) / (26, 1, 5) / (25, 0, 0); None if not a release.
+
+    Padded to three parts, so ``25`` and ``25.0.0`` compare equal."""
+    match = re.match(r"^v?(\d+(?:\.\d+)*)(?:[-+~].*)?$", str(text or "").strip())
+    if not match:
+        return None
+    parts = [int(part) for part in match.group(1).split(".")]
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def engine_versions(info: Mapping[str, Any]) -> dict[str, str]:
+    """``docker info --format '{{json .}}'`` (parsed) -> {engine, compose}: the versions as the engine reports them.
+
+    A missing Compose plugin (or engine version) is an empty string.
+    """
+    plugins = (info.get("ClientInfo") or {}).get("Plugins") or []
+    compose = next((str(p.get("Version", "")) for p in plugins if isinstance(p, Mapping) and p.get("Name") == "compose"), "")
+    return {"engine": str(info.get("ServerVersion") or ""), "compose": compose}
+
+
+def engine_problems(info: Mapping[str, Any], min_engine: str, min_compose: str) -> list[str]:
+    """What makes a host's Docker unfit for the collection: Engine older than ``min_engine``, Compose v2
+    older than ``min_compose`` (or missing: v1 ignores the containers' limits), or versions that are not
+    releases. Pre-release and build suffixes (``-rc1``, ``+dfsg1``, ``-desktop.1``) are ignored."""
+    wanted = {
+        "engine": (_release(min_engine), min_engine, "Docker Engine"),
+        "compose": (_release(min_compose), min_compose, "Compose v2"),
+    }
+    problems = []
+    for key, seen in engine_versions(info).items():
+        minimum, minimum_text, name = wanted[key]
+        if minimum is None:
+            raise ValueError(f"minimum {name} version {minimum_text!r} is not a release (expected e.g. 2.24.0)")
+        release = _release(seen)
+        if not seen:
+            problems.append(f"{name} is missing ({minimum_text} or later is required)")
+        elif release is None:
+            problems.append(f"{name} reports version {seen!r}, which is not a release ({minimum_text} or later is required)")
+        elif release < minimum:
+            problems.append(f"{name} {seen} is older than {minimum_text}")
+    return problems

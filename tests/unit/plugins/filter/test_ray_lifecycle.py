@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_lifecycle import (
     FilterModule,
+    ray_engine_problems,
     ray_image_archive_file,
     ray_image_manifest_id,
     ray_smoke_min_hosts,
@@ -31,6 +32,7 @@ def test_filters_are_registered() -> None:
         "ray_image_archive_file": ray_image_archive_file,
         "ray_version_problems": ray_version_problems,
         "ray_smoke_min_hosts": ray_smoke_min_hosts,
+        "ray_engine_problems": ray_engine_problems,
     }
 
 
@@ -52,8 +54,19 @@ def test_token_fingerprint_labels_the_compose_file(lab_hosts: dict[str, dict[str
         (lambda: ray_version_problems([], {"version": "2.60.0"}), "ray_version_problems: 'python_version'"),
         (lambda: ray_smoke_min_hosts([], 0), "ray_smoke_min_hosts: min_hosts"),
         (lambda: ray_smoke_min_hosts([{"name": "x"}], 3), "ray_smoke_min_hosts: 'host'"),
+        (lambda: ray_engine_problems("26.1.5", "25.0", "2.24.0"), "ray_engine_problems: expected docker info as a mapping"),
+        (lambda: ray_engine_problems({}, "25", "latest"), "ray_engine_problems: minimum Compose v2 version 'latest'"),
     ],
-    ids=["empty-token", "empty-manifest", "bad-image-id", "cluster-without-python", "no-host-wanted", "node-without-host"],
+    ids=[
+        "empty-token",
+        "empty-manifest",
+        "bad-image-id",
+        "cluster-without-python",
+        "no-host-wanted",
+        "node-without-host",
+        "engine-info-not-a-mapping",
+        "compose-minimum-not-a-release",
+    ],
 )
 def test_errors_are_filter_errors(call: Any, message: str) -> None:
     with pytest.raises(AnsibleFilterError) as error:

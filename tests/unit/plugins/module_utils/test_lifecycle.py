@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
+    engine_problems,
+    engine_versions,
     smoke_min_hosts,
     token_fingerprint,
     version_problems,
@@ -103,3 +105,54 @@ def test_smoke_min_hosts(nodes: list[dict[str, Any]], min_hosts: int, expected: 
 def test_smoke_min_hosts_needs_one() -> None:
     with pytest.raises(ValueError, match="min_hosts: expected a whole number >= 1, got 0"):
         smoke_min_hosts(NODES, 0)
+
+
+def _info(engine: Any, compose: Any = None, **plugins: str) -> dict[str, Any]:
+    """A ``docker info`` report with the fields the engine check reads (and a few it must ignore)."""
+    listed = [{"SchemaVersion": "0.1.0", "Vendor": "Docker Inc.", "Version": v, "Name": n} for n, v in plugins.items()]
+    if compose is not None:
+        listed.append({"SchemaVersion": "0.1.0", "Vendor": "Docker Inc.", "Version": compose, "Name": "compose"})
+    return {"ServerVersion": engine, "OperatingSystem": "Debian GNU/Linux 12", "ClientInfo": {"Plugins": listed}}
+
+
+@pytest.mark.parametrize(
+    ("engine", "compose"),
+    [
+        ("25.0", "v2.24.0"),
+        ("26.1.5+dfsg1", "2.26.1-4"),  # Debian's packages
+        ("28.3.2", "v2.38.2"),  # docker-ce
+        ("25.0.0-rc.1", "v2.24.0-desktop.1"),  # suffixes ignored
+        ("100.0.0", "v10.0.0"),  # compared as numbers, not text
+        ("25", "v2.24"),  # missing parts are zeros
+    ],
+)
+def test_engine_problems_accepts_recent_enough(engine: str, compose: str) -> None:
+    assert engine_problems(_info(engine, compose, buildx="v0.10.4"), "25.0", "2.24.0") == []
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        (
+            _info("20.10.24+dfsg1"),
+            ["Docker Engine 20.10.24+dfsg1 is older than 25.0", "Compose v2 is missing (2.24.0 or later is required)"],
+        ),
+        (_info("24.0.9", "v2.24.0"), ["Docker Engine 24.0.9 is older than 25.0"]),
+        (_info("26.1.5", "2.20.2"), ["Compose v2 2.20.2 is older than 2.24.0"]),
+        (_info("26.1.5", "v2.9.0"), ["Compose v2 v2.9.0 is older than 2.24.0"]),  # 9 < 24 as numbers
+        (_info("26.1.5", "dev"), ["Compose v2 reports version 'dev', which is not a release (2.24.0 or later is required)"]),
+        ({}, ["Docker Engine is missing (25.0 or later is required)", "Compose v2 is missing (2.24.0 or later is required)"]),
+        ({"ServerVersion": "26.1.5", "ClientInfo": None}, ["Compose v2 is missing (2.24.0 or later is required)"]),
+    ],
+)
+def test_engine_problems_names_what_is_too_old_or_missing(info: dict[str, Any], expected: list[str]) -> None:
+    assert engine_problems(info, "25.0", "2.24.0") == expected
+
+
+def test_engine_versions_reads_the_compose_plugin_only() -> None:
+    assert engine_versions(_info("26.1.5", "v2.26.1", buildx="v0.13.1")) == {"engine": "26.1.5", "compose": "v2.26.1"}
+
+
+def test_engine_problems_refuses_a_minimum_that_is_not_a_release() -> None:
+    with pytest.raises(ValueError, match="minimum Compose v2 version 'latest' is not a release"):
+        engine_problems(_info("26.1.5", "2.26.1"), "25.0", "latest")
