@@ -229,7 +229,9 @@ def _label_prefix(value: Any, variable: str) -> Any:
     return value
 
 
-def _token_path(value: Any, variable: str) -> Any:
+def _mount_path(value: Any, variable: str) -> Any:
+    """A host path the containers mount: absolute, of letters, digits and ``_ . / -`` only (a space or a
+    ``:`` would break the compose file's volume entry)."""
     if not re.fullmatch(r"/[A-Za-z0-9_./-]+", str(value)):
         raise PlanError(None, variable, value, "expected an absolute path")
     return value
@@ -278,11 +280,11 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_auth_mode", _one_of(AUTH_MODES)),
     ("ray_cluster_gcs_reconnect_timeout_s", _optional(_at_least(5))),
     ("ray_cluster_gcs_storage", _one_of(GCS_STORAGES)),
-    ("ray_cluster_gcs_storage_dir", _token_path),
+    ("ray_cluster_gcs_storage_dir", _mount_path),
     ("ray_cluster_log_max_files", _at_least(1)),
     ("ray_cluster_log_max_size", _size_text),
     ("ray_cluster_label_prefix", _label_prefix),
-    ("ray_cluster_auth_token_file", _token_path),
+    ("ray_cluster_auth_token_file", _mount_path),
     ("ray_cluster_compose_dir", _absolute_path),
     ("ray_cluster_stagger_worker_start", _boolean),
     ("ray_cluster_allow_oversubscription", _boolean),
