@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +167,26 @@ def server(host: str, *argv: str, check: bool = True) -> str:
     if check and result.rc:
         raise AssertionError(f"{host}: {argv} rc={result.rc}: {result.stdout}{result.stderr}")
     return result.stdout
+
+
+def cluster_token(host: str | None = None) -> str:
+    """The token in a server's token file (the head server's by default), where the plan puts it."""
+    cluster = plan()["cluster"]
+    return lab_host(host or cluster["head_host"]).file(cluster["auth_token_file"]).content_string.strip()
+
+
+def jobs_api(path: str = "", body: dict[str, str] | None = None, token: str | None = None) -> tuple[int, Any]:
+    """The head's Jobs API (the plan's dashboard URL) with the cluster's token, or ``token``: POST when
+    ``body`` is given. Returns (HTTP status, the parsed answer); a refusal (4xx, 5xx) is returned, not raised."""
+    url = f"{plan()['cluster']['dashboard_url']}/api/jobs/{path}"
+    headers = {"Authorization": f"Bearer {cluster_token() if token is None else token}", "Content-Type": "application/json"}
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if body is not None else "GET")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the lab head, http)
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
 
 
 def ray_containers(host: str) -> dict[str, tuple[str, int]]:

@@ -3,31 +3,17 @@ seconds and restarts no worker. The figures are printed; benchmarks/head_faults.
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from headfaults import HEAD_HOST, Outcome, actor, inject_and_time, tasks_through_a_fault
-from labkit import lab_host, log, plan, wait_whole
+from labkit import jobs_api, log, plan, wait_whole
 
-TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
 # Generous bounds: the figures that matter are printed (and measured 5 times by the benchmark);
 # the bound is what the workers' GCS wait allows (60 s) plus the head's own restart.
 BOUND_S = 90
-
-
-def _jobs(path: str = "", body: dict[str, str] | None = None) -> dict[str, str]:
-    """The head's Jobs API with the cluster's token (from the head server's token file)."""
-    token = lab_host(HEAD_HOST).file(TOKEN_FILE).content_string.strip()
-    url = f"{plan()['cluster']['dashboard_url']}/api/jobs/{path}"
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if body else "GET")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the lab head, http)
-        return json.loads(response.read())
 
 
 def _job_status(submission_id: str, wanted: str, timeout: float = 120) -> str:
@@ -35,8 +21,8 @@ def _job_status(submission_id: str, wanted: str, timeout: float = 120) -> str:
     deadline, status = time.monotonic() + timeout, "unreadable"
     while time.monotonic() < deadline:
         try:
-            status = _jobs(submission_id)["status"]
-        except (urllib.error.URLError, OSError, KeyError, ValueError):
+            status = jobs_api(submission_id)[1]["status"]
+        except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
             status = "unreadable"  # the dashboard is starting again
         if status == wanted:
             break
@@ -56,7 +42,9 @@ def _report(outcome: Outcome) -> None:
 def test_a_killed_gcs_is_back_in_seconds_with_every_worker_actor_and_job() -> None:
     assert plan()["cluster"]["gcs_storage"] == "rocksdb", "the lab runs the default GCS storage"
     assert actor("create") == 1
-    job = _jobs(body={"entrypoint": "python -c \"print('head-fault job')\""})["submission_id"]
+    answered, submitted = jobs_api(body={"entrypoint": "python -c \"print('head-fault job')\""})
+    assert answered == 200, (answered, submitted)
+    job = submitted["submission_id"]
     assert _job_status(job, "SUCCEEDED") == "SUCCEEDED"
     with ThreadPoolExecutor(max_workers=1) as pool:
         driver = pool.submit(tasks_through_a_fault)  # submits tasks before, during and after the outage

@@ -7,13 +7,13 @@ import json
 import os
 import secrets
 import subprocess
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from labkit import (
     ROOT,
+    cluster_token,
     inventory_with,
+    jobs_api,
     lab_host,
     lab_hosts,
     log,
@@ -27,18 +27,6 @@ from labkit import (
 )
 
 OLD = pins.RAY_PREVIOUS_VERSION
-HEAD_URL = "http://172.28.84.84:8265/api/jobs/"
-TOKEN_FILE = "/etc/ray-cluster/auth_token"  # noqa: S105 (a path, not a secret)
-
-
-def jobs_status(token: str) -> int:
-    """The head's Jobs API answer to a request with this token (200, or 401/403 when refused)."""
-    request = urllib.request.Request(HEAD_URL, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the lab head, http)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 def test_partial_upgrade_is_refused() -> None:
@@ -60,7 +48,7 @@ def test_upgrade_to_another_ray_and_back_with_a_new_token(tmp_path: Path) -> Non
 
     # Back to the planned Ray with a new token (a variable change; the lab keeps it afterwards:
     # later runs read it back from the head host).
-    old_token = lab_host("lab-84").file(TOKEN_FILE).content_string.strip()
+    old_token = cluster_token()
     before = {host: ray_containers(host) for host in lab_hosts()}
     new_token = secrets.token_hex(24)
     run = playbook("playbooks/upgrade.yml", "-e", json.dumps({"ray_cluster_auth_token": new_token}), timeout=1800)
@@ -68,7 +56,7 @@ def test_upgrade_to_another_ray_and_back_with_a_new_token(tmp_path: Path) -> Non
     assert new_token not in run.out
     assert f"nodes on Ray {pins.RAY_VERSION}" in run.out, run
     for host in lab_hosts():
-        token = lab_host(host).file(TOKEN_FILE)
+        token = lab_host(host).file(plan()["cluster"]["auth_token_file"])
         assert token.content_string.strip() == new_token and token.mode == 0o600 and token.user == "root", host
         after = ray_containers(host)
         assert all(after[name][0] != before[host][name][0] for name in after), f"{host}: a container was not recreated"
@@ -76,8 +64,8 @@ def test_upgrade_to_another_ray_and_back_with_a_new_token(tmp_path: Path) -> Non
     # The GCS state of the other version was removed with it: the head host keeps one store.
     cluster = plan()["cluster"]
     assert lab_host(cluster["head_host"]).file(cluster["gcs_storage_root"]).listdir() == [f"ray-{pins.RAY_VERSION}"]
-    assert jobs_status(new_token) == 200
-    assert jobs_status(old_token) in (401, 403)
+    assert jobs_api(token=new_token)[0] == 200
+    assert jobs_api(token=old_token)[0] in (401, 403)
     log(f"moved all 11 nodes back to Ray {pins.RAY_VERSION} with a new token in {run.seconds:.0f} s; the old token is refused")
 
 
