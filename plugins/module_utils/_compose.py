@@ -9,6 +9,7 @@ one comes from the plan. The same plan always gives byte-identical text.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -167,13 +168,18 @@ def compose_service(
     return service
 
 
-def compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> str:
-    """Render one of a host's compose projects (``head`` or ``workers``) to YAML text.
+def spec_hash(service: dict[str, Any]) -> str:
+    """A service's spec in 16 hex digits (sha256 of its canonical JSON): the ``<prefix>.spec`` label
+    of its container, so a read of the container says whether it was created from this spec."""
+    return hashlib.sha256(json.dumps(service, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()[:16]
 
-    Deterministic: the same plan always gives byte-identical text. Empty when the project has
-    no services on this host (the role then removes it). With token authentication,
-    ``token_fingerprint`` (a hash of the token, never the token) is required: it labels the
-    containers so that a new token recreates them.
+
+def compose_services(plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> dict[str, dict[str, Any]]:
+    """One of a host's compose projects (``head`` or ``workers``): container name -> service, each
+    labelled with its spec (``<prefix>.spec``). Empty when the project has no services on this host.
+
+    With token authentication, ``token_fingerprint`` (a hash of the token, never the token) is
+    required: it labels the containers so that a new token recreates them.
     """
     if kind not in KINDS:
         raise ValueError(f"compose project kind must be head or workers, got {kind!r}")
@@ -194,7 +200,20 @@ def compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprin
         # healthy. For hosts too small to start many Ray nodes at once.
         for previous, name in itertools.pairwise(list(services)):
             services[name]["depends_on"] = {previous: {"condition": "service_healthy"}}
+    for service in services.values():
+        service["labels"] = dict(sorted({**service["labels"], f"{cluster['label_prefix']}.spec": spec_hash(service)}.items()))
+    return services
+
+
+def compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> str:
+    """Render one of a host's compose projects (``head`` or ``workers``) to YAML text.
+
+    Deterministic: the same plan always gives byte-identical text. Empty when the project has
+    no services on this host (the role then removes it). See ``compose_services``.
+    """
+    services = compose_services(plan, host, kind, token_fingerprint)
     if not services:
         return ""
+    host_plan = plan["hosts"][host]
     body = to_yaml({"name": host_plan["projects"][kind]["name"], "services": services})
     return f"{MANAGED_HEADER}# Host {host}: {len(services)} Ray {kind} container(s).\n{body}\n"

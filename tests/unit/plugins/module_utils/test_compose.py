@@ -40,8 +40,10 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose i
     MANAGED_HEADER,
     compose_content,
     compose_service,
+    compose_services,
     node_command,
     node_environment,
+    spec_hash,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import MIB, parse_size
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import RAY_VERSION
@@ -188,6 +190,9 @@ def test_compose_content_parses(lab_hosts: Hosts) -> None:
                 if role == "worker":
                     expected_labels["com.wizardsofts.worker-id"] = str(node["worker_id"])
                 expected_labels["com.wizardsofts.auth-token-sha256"] = FINGERPRINT
+                # The spec label: the hash of the service without it (what a container was created from).
+                unlabelled = {**service, "labels": {k: v for k, v in service["labels"].items() if k != "com.wizardsofts.spec"}}
+                expected_labels["com.wizardsofts.spec"] = spec_hash(unlabelled)
                 assert service["labels"] == expected_labels
                 gcs = [f"{plan['cluster']['gcs_storage_path']}:/var/lib/ray-gcs"] if role == "head" else []
                 assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
@@ -323,6 +328,7 @@ def test_compose_reservation_and_custom_settings(lab_hosts: Hosts) -> None:
         "org.example.service",
         "org.example.worker-id",
         "org.example.auth-token-sha256",
+        "org.example.spec",
     }
     assert service["labels"]["org.example.cluster"] == "prod"
     assert service["logging"]["options"] == {"max-file": "7", "max-size": "10m"}
@@ -356,7 +362,10 @@ def test_compose_service_is_a_pure_mapping_of_the_plan(lab_hosts: Hosts) -> None
     service = compose_service("lab-81", node, hplan["node_ip"], plan["cluster"], FINGERPRINT)
     assert service["command"] == node_command(node, hplan["node_ip"], plan["cluster"])
     assert service["environment"] == node_environment(node, plan["cluster"])
-    assert services(plan, "lab-81", "workers")[node["name"]] == yaml.safe_load(to_yaml(service))
+    rendered = services(plan, "lab-81", "workers")[node["name"]]
+    spec = rendered["labels"].pop("com.wizardsofts.spec")  # compose_services adds it (hash of the rest)
+    assert rendered == yaml.safe_load(to_yaml(service))
+    assert spec == spec_hash(service)
 
 
 @pytest.mark.parametrize(
@@ -477,11 +486,15 @@ def test_fingerprint_changes_only_the_label_lines(lab_hosts: Hosts) -> None:
         lines_a, lines_b = a.splitlines(), b.splitlines()
         assert len(lines_a) == len(lines_b), (host, kind)
         diff = [(x, y) for x, y in zip(lines_a, lines_b, strict=True) if x != y]
-        assert len(diff) == len(yaml.safe_load(a)["services"]), (host, kind)
-        for x, y in diff:
+        # Per container: the fingerprint label, and the spec label (a hash of the spec, label included).
+        assert len(diff) == 2 * len(yaml.safe_load(a)["services"]), (host, kind)
+        fingerprints = [(x, y) for x, y in diff if "auth-token-sha256" in x]
+        assert len(fingerprints) == len(diff) // 2
+        for x, y in fingerprints:
             assert x.strip() == f'com.wizardsofts.auth-token-sha256: "{FINGERPRINT}"'
             assert y.strip() == f'com.wizardsofts.auth-token-sha256: "{OTHER_FINGERPRINT}"'
-        changed += len(diff)
+        assert all(x.strip().startswith("com.wizardsofts.spec: ") for x, _ in diff if (x, _) not in fingerprints)
+        changed += len(fingerprints)
     assert changed == plan["cluster"]["expected_node_count"]
 
 
@@ -594,3 +607,17 @@ def test_to_yaml_none_is_null(value: Any, expected: str) -> None:
     text = to_yaml(value)
     assert text == expected
     assert yaml.safe_load(text) == value
+
+
+def test_spec_label_changes_with_the_spec_and_only_then(lab_hosts: Hosts) -> None:
+    def spec_labels(hosts: Hosts, fingerprint: str = FINGERPRINT) -> dict[str, str]:
+        services = compose_services(build(hosts), "lab-80", "workers", fingerprint)
+        return {name: service["labels"]["com.wizardsofts.spec"] for name, service in services.items()}
+
+    before = spec_labels(lab_hosts)
+    assert len(set(before.values())) == len(before) == 4  # one per container (names and ports differ)
+    assert spec_labels(lab_hosts) == before  # deterministic
+    other_token = spec_labels(lab_hosts, "cd" * 16)
+    assert all(other_token[name] != before[name] for name in before)
+    bigger = {**lab_hosts, "lab-80": {**lab_hosts["lab-80"], "ray_worker_spec": {**lab_hosts["lab-80"]["ray_worker_spec"], "cpus": 1.5}}}
+    assert all(spec_labels(bigger)[name] != before[name] for name in before)
