@@ -1,24 +1,37 @@
 #!/usr/bin/python
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Read the compose files a host runs now, so the controller can tell what a run would change."""
+"""Read what a host has now (files, packages, services, UFW, Docker), so the controller can tell what a run would change."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
 module: ray_cluster_deployed
-short_description: Read the Ray compose files a host has now, for the removal guard
+short_description: Read what a host has now (files, packages, services, UFW, Docker), for the plan's change checks
 version_added: 0.1.0
 description:
-  - Reads each file of O(files) on the host and returns its text, or null when the file does not
-    exist. Nothing is changed, and Docker is not needed (a fresh host has neither Docker nor a file).
-  - The C(cluster_plan) role runs it on every host with the plan's two compose project files
-    (C(<ray_cluster_compose_dir>/head/compose.yaml) and C(.../workers/compose.yaml)); the
-    P(wizardsofts.ray_cluster.ray_cluster_changes#filter) filter then compares them with the plan
-    and says, per host, which containers a run would add, change and remove.
-  - A file that exists but cannot be read (permissions, a directory, not UTF-8) fails the task
-    with the path and the reason.
+  - Reads, in one module run, what the controller needs to tell whether a host already matches the
+    cluster plan; nothing is changed. Each option asks for one section of the result, and a section
+    that is not asked for is not read and its key is left out (RV(deployed) is always returned).
+  - O(files) - each file's text, or null when the file does not exist. Docker is not needed (a
+    fresh host has neither Docker nor a file). The C(cluster_plan) role runs it on every host with
+    the plan's two compose project files (C(<ray_cluster_compose_dir>/head/compose.yaml) and
+    C(.../workers/compose.yaml)); the P(wizardsofts.ray_cluster.ray_cluster_changes#filter) filter
+    then compares them with the plan and says, per host, which containers a run would add, change
+    and remove.
+  - O(stat) - each path's type, permission bits, owner, group and, for a regular file, the SHA-256
+    of its content (symlinks are followed).
+  - O(packages) - each Debian package's installed version, from one C(dpkg-query) call.
+  - O(services) - whether each systemd unit is enabled and active (C(systemctl show), one call per
+    unit).
+  - O(ufw) - the rules added to UFW (C(ufw show added)) and its state (C(ufw status verbose)), as
+    printed.
+  - O(docker) - C(docker info), the ids of the images of O(images) and C(docker inspect) of every
+    container, running or not, labelled O(container_label).
+  - A file or path that exists but cannot be read (permissions; for O(files) also a directory or a
+    file that is not UTF-8) fails the task with the path and the reason, and so does a
+    C(dpkg-query) or C(systemctl) call that fails.
 author:
   - WizardSofts platform team
 extends_documentation_fragment:
@@ -27,13 +40,64 @@ options:
   files:
     description:
       - Absolute paths of the files to read.
-      - The returned mapping has exactly these paths as keys.
+      - RV(deployed) has exactly these paths as keys.
     type: list
     elements: str
-    required: true
+    default: []
+  stat:
+    description:
+      - Absolute paths to describe (RV(stats)), symlinks followed. A file's content is hashed, not
+        returned.
+      - Not given, RV(stats) is left out.
+    type: list
+    elements: str
+  packages:
+    description:
+      - Names of Debian packages (optionally with an architecture, C(libc6:amd64)) to look up with
+        C(dpkg-query) (RV(packages)).
+      - Not given, RV(packages) is left out; an empty list returns an empty mapping and runs nothing.
+    type: list
+    elements: str
+  services:
+    description:
+      - Names of systemd units (C(docker) or C(docker.service)) to look up with C(systemctl show)
+        (RV(services)).
+      - Not given, RV(services) is left out; an empty list returns an empty mapping and runs nothing.
+    type: list
+    elements: str
+  ufw:
+    description:
+      - Read UFW's added rules and its status (RV(ufw)); null when C(ufw) is not installed.
+    type: bool
+    default: false
+  docker:
+    description:
+      - Read Docker (RV(docker)) - C(docker info), the image ids of O(images) and the containers
+        labelled O(container_label); null when C(docker) is not installed.
+    type: bool
+    default: false
+  images:
+    description:
+      - Image names (C(repository:tag)) whose local image id to return; used with O(docker=true).
+    type: list
+    elements: str
+    default: []
+  container_label:
+    description:
+      - A label (C(key) or C(key=value), as C(docker ps --filter label=...) takes it); every
+        container carrying it, running or not, is inspected. Used with O(docker=true).
+      - Empty inspects no container.
+    type: str
+    default: ""
 notes:
-  - The collection writes its compose files world-readable (mode C(0644)), so the module works
-    with and without privilege escalation.
+  - The collection writes its compose files world-readable (mode C(0644)), so O(files) works
+    with and without privilege escalation. O(ufw), O(docker) and O(stat) of the collection's
+    private files need it (C(become=true)).
+  - Executables are looked up on E(PATH) and in the C(sbin) directories, C(/usr/bin) first for
+    C(docker) and C(/usr/sbin) first for C(ufw). The commands run with C(LC_ALL=C), so their text
+    is not translated.
+  - A Docker client that cannot reach its daemon exits 0 with only its own half of C(docker info);
+    the module counts that as failed (RV(docker.info) null, the reason in RV(docker.error)).
 seealso:
   - plugin: wizardsofts.ray_cluster.ray_cluster_changes
     plugin_type: filter
@@ -53,35 +117,159 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ (ray_cluster_plan | wizardsofts.ray_cluster.ray_cluster_changes(hostvars, ansible_play_hosts)).summary }}"
   run_once: true
+
+- name: Read everything the plan's change checks need, in one round trip
+  wizardsofts.ray_cluster.ray_cluster_deployed:
+    files:
+      - /opt/ray-cluster/workers/compose.yaml
+    stat:
+      - /etc/docker/daemon.json
+      - /etc/ray-cluster
+    packages: [ufw, docker.io]
+    services: [docker]
+    ufw: true
+    docker: true
+    images:
+      - wizardsofts/ray:2.60.0-py311
+    container_label: com.wizardsofts.cluster
+  become: true
+  check_mode: false
+  register: __host_probe
 """
 
 RETURN = r"""
 deployed:
   description: Each path of O(files) to the file's text; null when the file does not exist.
-  returned: success
+  returned: always
   type: dict
   sample:
     /opt/ray-cluster/head/compose.yaml: "# Managed by wizardsofts.ray_cluster (Ansible) from the cluster plan.\n..."
     /opt/ray-cluster/workers/compose.yaml: null
+stats:
+  description:
+    - Each path of O(stat) to C(exists), C(type) (C(file), C(directory) or C(other)), C(mode) (the
+      permission bits as four octal digits), C(owner) and C(group) (names, or the numeric id when it
+      has none) and C(sha256) (hex digest of a regular file's content, else null).
+    - A missing path has C(exists=false) and every other key null.
+  returned: when O(stat) is given
+  type: dict
+  sample:
+    /etc/docker/daemon.json: {exists: true, type: file, mode: "0644", owner: root, group: root,
+                              sha256: 936e74470445637905ea6ac4f4bf8a7d5f05eb202a509c0d26177288a7d06a70}
+    /etc/ray-cluster: {exists: true, type: directory, mode: "0700", owner: root, group: root, sha256: null}
+    /nope: {exists: false, type: null, mode: null, owner: null, group: null, sha256: null}
+packages:
+  description:
+    - Each name of O(packages) to its installed version, or null when dpkg does not list it as
+      installed (unknown, removed, configuration files only). A held package (C(hi)) counts as
+      installed.
+  returned: when O(packages) is given
+  type: dict
+  sample: {ufw: 0.36.2-9, docker.io: 26.1.5+dfsg1-9+deb13u1+b1, nosuch: null}
+services:
+  description:
+    - Each unit of O(services) to C(enabled) (its C(UnitFileState) is C(enabled)) and C(active) (its
+      C(ActiveState) is C(active)). A unit that does not exist is neither.
+  returned: when O(services) is given
+  type: dict
+  sample: {docker: {enabled: true, active: true}, nosuch: {enabled: false, active: false}}
+ufw:
+  description: UFW as printed; null when C(ufw) is not installed.
+  returned: when O(ufw=true)
+  type: dict
+  contains:
+    added:
+      description: What C(ufw show added) printed; null when it failed.
+      type: str
+      sample: "Added user rules (see 'ufw status' for running firewall):\nufw allow 22/tcp comment 'ray_cluster ssh'\n"
+    status:
+      description: What C(ufw status verbose) printed; null when it failed.
+      type: str
+      sample: "Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), deny (routed)\n..."
+docker:
+  description: Docker as read; null when C(docker) is not installed.
+  returned: when O(docker=true)
+  type: dict
+  contains:
+    info:
+      description:
+        - C(docker info) as JSON; null when the daemon could not be read (then no other Docker
+          command is run).
+      type: dict
+      sample: {ServerVersion: 26.1.5+dfsg1, CgroupDriver: cgroupfs, Containers: 4, ContainersRunning: 4}
+    error:
+      description: Why RV(docker.info) is null (the client's error text); empty when it is not.
+      type: str
+      sample: ""
+    images:
+      description: Each name of O(images) to its local image id; null when there is no such image (or no daemon).
+      type: dict
+      sample: {"wizardsofts/ray:2.60.0-py311": "sha256:a583e3d456f4808a15c099d6b91d54c01739533111bd8477428b3dd162c2a745",
+               "nosuch:1": null}
+    containers:
+      description:
+        - C(docker inspect) of every container, running or not, labelled O(container_label), in
+          C(docker ps) order; empty without O(container_label) or daemon.
+      type: list
+      elements: dict
+      sample:
+        - Id: 2827749047f7a1df3c1b4323a3a9d6555ffb0f4d0713c72aeaf7d62bdb232146
+          Name: /ray-worker-4
+          State: {Status: running, Running: true, Health: {Status: healthy}}
+          Config: {Image: "wizardsofts/ray:2.60.0-py311", Labels: {com.docker.compose.project: ray-workers}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes import read_files
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe import probe
+
+# Where the collection's hosts have these (Debian packages docker.io and ufw); searched before PATH.
+BIN_DIRS = {"docker": ["/usr/bin"], "ufw": ["/usr/sbin"]}
+# Untranslated output: the controller parses ufw's text.
+C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "files": {"type": "list", "elements": "str", "required": True},
+            "files": {"type": "list", "elements": "str", "default": []},
+            "stat": {"type": "list", "elements": "str"},
+            "packages": {"type": "list", "elements": "str"},
+            "services": {"type": "list", "elements": "str"},
+            "ufw": {"type": "bool", "default": False},
+            "docker": {"type": "bool", "default": False},
+            "images": {"type": "list", "elements": "str", "default": []},
+            "container_label": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
+    p = module.params
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        return module.run_command(argv, environ_update=C_LOCALE)
+
+    def which(name: str) -> str | None:
+        return module.get_bin_path(name, opt_dirs=BIN_DIRS.get(name))
+
     try:
-        deployed = read_files(module.params["files"])
+        result = {"deployed": read_files(p["files"])}
+        result.update(
+            probe(
+                run,
+                which,
+                stat=p["stat"],
+                packages=p["packages"],
+                services=p["services"],
+                ufw=p["ufw"],
+                docker=p["docker"],
+                images=p["images"],
+                container_label=p["container_label"],
+            )
+        )
     except ValueError as exc:
         module.fail_json(msg=f"ray_cluster_deployed: {exc}")
-    module.exit_json(changed=False, deployed=deployed)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":
