@@ -619,5 +619,8 @@ def test_spec_label_changes_with_the_spec_and_only_then(lab_hosts: Hosts) -> Non
     assert spec_labels(lab_hosts) == before  # deterministic
     other_token = spec_labels(lab_hosts, "cd" * 16)
     assert all(other_token[name] != before[name] for name in before)
-    bigger = {**lab_hosts, "lab-80": {**lab_hosts["lab-80"], "ray_worker_spec": {**lab_hosts["lab-80"]["ray_worker_spec"], "cpus": 1.5}}}
+    bigger = {
+        **lab_hosts,
+        "lab-80": {**lab_hosts["lab-80"], "ray_worker_spec": {**lab_hosts["lab-80"]["ray_worker_spec"], "cpus": 1.5}},
+    }
     assert all(spec_labels(bigger)[name] != before[name] for name in before)

@@ -1,0 +1,177 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Does a host already match the plan? One judge per role, over one read of the host.
+
+The ``ray_cluster_deployed`` module reads a host once (files, packages, services, UFW, Docker);
+each judge here says, for one role, what on the host differs from what that role would make
+it. An empty list means the role would change nothing there, so a rerun can leave the host
+alone. A judge that cannot tell (something it does not read, a read that failed) says so: a
+host is only left alone when every judge has proven it matches.
+
+Private to wizardsofts.ray_cluster. Pure functions, no Ansible imports; errors are ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content, compose_services
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
+    parse_ufw_added,
+    parse_ufw_status,
+    ufw_rule_diff,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import engine_problems
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_drift(
+    probe: Mapping[str, Any], path: str, *, kind: str = "file", mode: str, sha256: str | None = None, owner: str = "root"
+) -> list[str]:
+    """What differs between the probe's stat of ``path`` and a ``kind`` (file or directory) owned by
+    ``owner`` (user and group) with ``mode`` and, for a file, content of ``sha256``."""
+    stat = (probe.get("stats") or {}).get(path)
+    if stat is None:
+        return [f"{path}: not read"]
+    if not stat.get("exists"):
+        return [f"{path}: missing"]
+    problems = []
+    if stat.get("type") != kind:
+        problems.append(f"{path}: a {stat.get('type')}, not a {kind}")
+    if stat.get("mode") != mode:
+        problems.append(f"{path}: mode {stat.get('mode')}, not {mode}")
+    if (stat.get("owner"), stat.get("group")) != (owner, owner):
+        problems.append(f"{path}: owned by {stat.get('owner')}:{stat.get('group')}, not {owner}:{owner}")
+    if sha256 is not None and stat.get("sha256") != sha256:
+        problems.append(f"{path}: content differs")
+    return problems
+
+
+def packages_drift(probe: Mapping[str, Any], names: list[str]) -> list[str]:
+    seen = probe.get("packages")
+    if seen is None:
+        return ["packages: not read"]
+    return [f"package {name}: not installed" for name in names if not seen.get(name)]
+
+
+def ufw_drift(
+    probe: Mapping[str, Any], firewall: list[dict[str, Any]], comment_prefix: str, logging: str, remove_stale: bool
+) -> list[str]:
+    """What the ufw role would change: UFW missing (no ``ufw`` command), rules to add (and stale ones to delete), the
+    default policies, the logging level, UFW being off."""
+    ufw = probe.get("ufw")
+    if ufw is None:
+        return ["ufw: not installed"]
+    if ufw.get("added") is None or ufw.get("status") is None:
+        return ["ufw: its rules or state could not be read"]
+    problems = []
+    diff = ufw_rule_diff(parse_ufw_added(ufw["added"]) if ufw["added"].strip() else [], firewall, comment_prefix)
+    if diff["add"]:
+        problems.append(f"ufw: {len(diff['add'])} planned rule(s) missing")
+    if remove_stale and diff["delete"]:
+        problems.append(f"ufw: {len(diff['delete'])} rule(s) the plan no longer has")
+    state = parse_ufw_status(ufw["status"])
+    if not state["active"]:
+        problems.append("ufw: inactive")
+    for direction, policy in (("incoming", "deny"), ("outgoing", "allow")):
+        if state.get(direction) != policy:
+            problems.append(f"ufw: default {direction} is {state.get(direction)}, not {policy}")
+    if state.get("logging") != logging:
+        problems.append(f"ufw: logging is {state.get('logging')}, not {logging}")
+    return problems
+
+
+def docker_drift(probe: Mapping[str, Any], packages: list[str], daemon_json: str, min_engine: str, min_compose: str) -> list[str]:
+    """What the docker_engine role would change: its packages, /etc/docker/daemon.json (the exact
+    text it writes), the service enabled and running, and an engine recent enough."""
+    problems = packages_drift(probe, packages)
+    problems += file_drift(probe, "/etc/docker", kind="directory", mode="0755")
+    problems += file_drift(probe, "/etc/docker/daemon.json", mode="0644", sha256=sha256_text(daemon_json))
+    service = (probe.get("services") or {}).get("docker")
+    if not service or not service.get("enabled") or not service.get("active"):
+        problems.append(f"docker service: {service or 'not read'} (wanted enabled and active)")
+    docker = probe.get("docker")
+    if not docker or docker.get("info") is None:
+        problems.append(f"docker: not answering ({(docker or {}).get('error', 'not installed')})".strip())
+    else:
+        problems += engine_problems(docker["info"], min_engine, min_compose)
+    return problems
+
+
+def image_drift(probe: Mapping[str, Any], image: str, image_id: str = "") -> list[str]:
+    """What the ray_image role would change: the image missing, or (``image_id`` given: the archive
+    method ships one exact image) a different image under the name."""
+    docker = probe.get("docker")
+    if not docker or docker.get("info") is None:
+        return ["docker: not answering, the image cannot be read"]
+    seen = (docker.get("images") or {}).get(image)
+    if not seen:
+        return [f"image {image}: missing"]
+    if image_id and seen != image_id:
+        return [f"image {image}: {seen[:19]}, not {image_id[:19]}"]
+    return []
+
+
+def _container_drift(container: Mapping[str, Any] | None, name: str, spec_label: str, spec: str) -> list[str]:
+    if container is None:
+        return [f"{name}: no container"]
+    state = container.get("State") or {}
+    labels = (container.get("Config") or {}).get("Labels") or {}
+    if not state.get("Running"):
+        return [f"{name}: {state.get('Status', 'not running')}"]
+    problems = []
+    health = (state.get("Health") or {}).get("Status")
+    if health not in (None, "healthy"):
+        problems.append(f"{name}: {health}")
+    if labels.get(spec_label) != spec:
+        problems.append(f"{name}: created from another spec")
+    return problems
+
+
+def compose_drift(
+    probe: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    host: str,
+    kind: str,
+    token_fingerprint: str = "",
+    token_sha256: str = "",
+) -> list[str]:
+    """What the ray_compose role (one of the host's projects) would change: the token file, the
+    compose file (the exact text it writes) and its directory, the head's GCS store directory, and
+    the project's containers (each running, healthy and created from the planned spec; none the
+    plan does not have)."""
+    cluster = plan["cluster"]
+    project = plan["hosts"][host]["projects"][kind]
+    wanted = bool(project["services"])
+    deployed = (probe.get("deployed") or {}).get(project["file"], "not read")
+    problems: list[str] = []
+    if wanted and cluster["auth_mode"] == "token":
+        problems += file_drift(probe, cluster["auth_token_file"], mode="0600", sha256=token_sha256)
+    if wanted:
+        content = compose_content(plan, host, kind, token_fingerprint)
+        if deployed != content:
+            problems.append(f"{project['file']}: {'missing' if deployed is None else 'differs from the plan'}")
+        problems += file_drift(probe, project["dir"], kind="directory", mode="0755")
+        problems += file_drift(probe, project["file"], mode="0644")
+        if kind == "head" and cluster["gcs_storage_path"]:
+            problems += file_drift(probe, cluster["gcs_storage_path"], kind="directory", mode="0700")
+    elif deployed is not None:
+        problems.append(f"{project['file']}: the plan has no {kind} project here any more")
+    docker = probe.get("docker")
+    if not docker or docker.get("info") is None:
+        return [*problems, "docker: not answering, the containers cannot be read"] if wanted else problems
+    prefix = cluster["label_prefix"]
+    containers = {
+        str(c.get("Name", "")).lstrip("/"): c
+        for c in docker.get("containers") or []
+        if ((c.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.project") == project["name"]
+    }
+    for name, service in compose_services(plan, host, kind, token_fingerprint).items():
+        problems += _container_drift(containers.get(name), name, f"{prefix}.spec", service["labels"][f"{prefix}.spec"])
+    problems += [f"{name}: not in the plan" for name in sorted(set(containers) - set(project["services"]))]
+    return problems
