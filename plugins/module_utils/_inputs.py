@@ -32,7 +32,7 @@ COLLECTION_FACTS = ("ray_cluster_plan", "ray_cluster", "cluster_plan_host", "ray
 # Extra vars the playbooks document (-e name=value); hostvars hold extra vars, so they must be
 # known. tests/unit/plugins/module_utils/test_inputs.py keeps this list in step with the YAML.
 PLAYBOOK_VARIABLES = (
-    "ray_cluster_converge_all",
+    "ray_site_converge_all",
     "ray_restart_head",
     "ray_restart_workers",
     "ray_restart_wait_timeout",

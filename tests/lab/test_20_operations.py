@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labkit import inventory_with, lab_hosts, log, playbook, ray_containers, server, wait_whole
+from labkit import inventory_with, lab_host, lab_hosts, log, plan, playbook, ray_containers, server, wait_whole
 
 WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
 
@@ -27,6 +27,38 @@ def test_firewall_drift_on_one_server_is_repaired_by_a_tagged_rerun() -> None:
     again = playbook("site.yml", "--tags", "ufw", "--limit", "lab-81")
     assert again.rc == 0 and not again.changed_hosts(), again
     log(f"UFW drift on lab-81 (disabled, logging off, default allow) repaired in {run.seconds:.0f} s")
+
+
+LEFT_ALONE = "matches the plan: left alone"
+
+
+def test_a_rerun_repairs_drift_on_the_servers_that_have_it_and_leaves_the_others_alone() -> None:
+    before = all_containers()
+    daemon_json = server("lab-82", "cat", "/etc/docker/daemon.json")
+    token_file = plan()["cluster"]["auth_token_file"]
+    # By hand: a worker stopped on lab-81, Docker's options rewritten on lab-82, the token file
+    # opened to everyone on lab-80. lab-84 is not touched.
+    server("lab-81", "docker", "stop", "ray-worker-2")
+    server("lab-82", "sh", "-c", "echo '{}' > /etc/docker/daemon.json")
+    server("lab-80", "chmod", "0644", token_file)
+    run = playbook("site.yml")
+    assert run.rc == 0, run
+    # Each difference is named before anything changes, and only those servers are converged.
+    for words in ("ray-worker-2: exited", "/etc/docker/daemon.json: content differs", f"{token_file}: mode 0644"):
+        assert words in run.out, (words, run)
+    assert run.out.count(LEFT_ALONE) == 1, run
+    assert run.changed_hosts() == {"lab-80", "lab-81", "lab-82"}, run
+    assert server("lab-82", "cat", "/etc/docker/daemon.json") == daemon_json
+    assert lab_host("lab-80").file(token_file).mode == 0o600
+    after = all_containers()
+    assert after["lab-84"] == before["lab-84"], "a server without drift had containers restarted"
+    assert after["lab-80"] == before["lab-80"], "fixing the token file's mode restarted containers"
+    assert after["lab-81"]["ray-worker-2"][0] != before["lab-81"]["ray-worker-2"][0], "the stopped worker was not started"
+    wait_whole()
+    again = playbook("site.yml")
+    assert again.rc == 0 and not again.changed_hosts(), again
+    assert again.out.count(LEFT_ALONE) == 4, again
+    log(f"drift on 3 servers repaired in {run.seconds:.0f} s (one left alone); a rerun left all alone in {again.seconds:.0f} s")
 
 
 def test_resize_one_worker_with_a_tag_limited_rerun(tmp_path: Path) -> None:
