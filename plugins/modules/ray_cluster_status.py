@@ -189,7 +189,6 @@ ray_cluster:
   type: dict
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -222,16 +221,11 @@ def main() -> None:
     docker = p["docker_cli"] if "/" in p["docker_cli"] else module.get_bin_path(p["docker_cli"], required=True)
 
     def read() -> tuple[str, list[dict[str, Any]], str]:
-        # The node table and `ray status` are independent reads, each a Python start in the head
-        # container (about 2 s): run side by side.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            table = pool.submit(module.run_command, node_table_argv(docker, p["container"]))
-            status = pool.submit(module.run_command, status_argv(docker, p["container"]))
-            (rc, out, err), (status_rc, status_out, status_err) = table.result(), status.result()
+        rc, out, err = module.run_command(node_table_argv(docker, p["container"]))
         if rc != 0:
             raise ValueError(command_error(f"docker exec {p['container']} python3 (node table)", rc, out, err))
         source, nodes = parse_node_table_output(out)
-        rc, err = status_rc, status_err
+        rc, status_out, err = module.run_command(status_argv(docker, p["container"]))
         if rc != 0:
             raise ValueError(command_error(f"docker exec {p['container']} ray status", rc, status_out, err))
         return source, nodes, status_out
