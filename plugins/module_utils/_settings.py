@@ -232,8 +232,10 @@ def _label_prefix(value: Any, variable: str) -> Any:
 def _mount_path(value: Any, variable: str) -> Any:
     """A host path the containers mount: absolute, of letters, digits and ``_ . / -`` only (a space or a
     ``:`` would break the compose file's volume entry)."""
-    if not re.fullmatch(r"/[A-Za-z0-9_./-]+", str(value)):
+    if not str(value).startswith("/"):
         raise PlanError(None, variable, value, "expected an absolute path")
+    if not re.fullmatch(r"/[A-Za-z0-9_./-]+", str(value)):
+        raise PlanError(None, variable, value, "expected a path of letters, digits and _ . / - only (the containers mount it)")
     return value
 
 

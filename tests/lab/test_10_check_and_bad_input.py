@@ -113,6 +113,9 @@ BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str
         ["lab-80", "ray_worker_wait_timeout", "-5"],
     ),
     ("docker-repo-without-url", {"lab-82": {"docker_engine_source": "docker_repo"}}, None, ["lab-82", "docker_engine_repo_url"]),
+    # site.yml's own option.
+    ("converge-all-not-a-boolean", {"group:ray_cluster": {"ray_site_converge_all": "sometimes"}}, None,
+     ["ray_site_converge_all", "sometimes"]),
     # Removal without ray_cluster_confirm_removal: the removal guard stops the run the same way.
     (
         "removes-every-worker-of-a-host",
@@ -155,7 +158,7 @@ BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str
 # them exactly as site.yml does. The others need facts, what runs, or a role's own variables.
 PLANNER_CASES = [case for case in BAD_INPUT if case[0] not in {
     "cpus-above-host-vcpus", "unknown-image-method", "negative-worker-wait", "docker-repo-without-url",
-    "removes-every-worker-of-a-host", "removes-more-than-the-share",
+    "converge-all-not-a-boolean", "removes-every-worker-of-a-host", "removes-more-than-the-share",
 }]  # fmt: skip
 
 

@@ -95,6 +95,8 @@ SETTINGS_ERRORS: list[ErrorCase] = [
     setting_error("reconnect-timeout-too-short", "ray_cluster_gcs_reconnect_timeout_s", 2),
     setting_error("bad-gcs-storage", "ray_cluster_gcs_storage", "etcd"),
     setting_error("relative-gcs-storage-dir", "ray_cluster_gcs_storage_dir", "gcs"),
+    setting_error("gcs-storage-dir-with-a-space", "ray_cluster_gcs_storage_dir", "/var/lib/my store"),
+    setting_error("token-file-with-a-colon", "ray_cluster_auth_token_file", "/etc/ray:x/token"),
     mismatch_error("gcs-storage-mismatch", "ray_cluster_gcs_storage", "none"),
     ("rocksdb-before-2.59-by-default", cluster(ray_cluster_version="2.58.0"), None, "ray_cluster_gcs_storage", "'rocksdb'"),
     setting_error("log-max-files-zero", "ray_cluster_log_max_files", 0),
@@ -136,6 +138,17 @@ def test_version_mismatch_names_every_host(lab_hosts: Hosts) -> None:
 def test_token_auth_message_names_the_version(lab_hosts: Hosts) -> None:
     cluster(ray_cluster_auth_mode="token", ray_cluster_version="2.51.0")(lab_hosts)
     with pytest.raises(PlanError, match=r"needs Ray >= 2\.52\.0, ray_cluster_version is 2\.51\.0"):
+        build(lab_hosts)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("gcs", "expected an absolute path"), ("/var/lib/my store", "letters, digits and _ . / - only")],
+    ids=["relative", "space"],
+)
+def test_mount_path_message_says_what_is_wrong(lab_hosts: Hosts, value: str, problem: str) -> None:
+    cluster(ray_cluster_gcs_storage_dir=value)(lab_hosts)
+    with pytest.raises(PlanError, match=re.escape(problem)):
         build(lab_hosts)
 
 
