@@ -225,12 +225,19 @@ class ClusterIncompleteError(ValueError):
         self.result = result
 
 
-def read_cluster(read: Callable[[], tuple[str, list[dict[str, Any]], str]], expected: list[dict[str, Any]]) -> dict[str, Any]:
-    """One reading: ``read()`` -> (source, node table, ``ray status`` text) -> facts."""
+# One reading: (source, node table, `ray status` text or None when it was not read).
+Reading = tuple[str, list[dict[str, Any]], "str | None"]
+
+
+def read_cluster(read: Callable[[], Reading], expected: list[dict[str, Any]]) -> dict[str, Any]:
+    """One reading: ``read()`` -> (source, node table, ``ray status`` text or None when not read) -> facts."""
     source, table, status_text = read()
     result = summarize_cluster(table, expected)
     result["source"] = source
     result["status_text"] = status_text
+    if status_text is None:
+        result["status"], result["status_error"] = None, "not read (ray_status=false)"
+        return result
     try:
         result["status"] = parse_ray_status(status_text)
         result["status_error"] = None
@@ -241,7 +248,7 @@ def read_cluster(read: Callable[[], tuple[str, list[dict[str, Any]], str]], expe
 
 
 def wait_for_cluster(
-    read: Callable[[], tuple[str, list[dict[str, Any]], str]],
+    read: Callable[[], Reading],
     expected: list[dict[str, Any]],
     wait_timeout: float = 0,
     delay: float = 5,
