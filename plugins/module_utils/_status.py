@@ -236,7 +236,7 @@ def read_cluster(read: Callable[[], Reading], expected: list[dict[str, Any]]) ->
     result["source"] = source
     result["status_text"] = status_text
     if status_text is None:
-        result["status"], result["status_error"] = None, "not read (ray_status=false)"
+        result["status"], result["status_error"] = None, "not read (read_status=false)"
         return result
     try:
         result["status"] = parse_ray_status(status_text)

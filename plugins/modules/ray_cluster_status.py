@@ -69,7 +69,7 @@ options:
         are returned in RV(ansible_facts.ray_cluster.gcs_storage). Empty for none.
     type: str
     default: ""
-  ray_status:
+  read_status:
     description:
       - Also run C(ray status) in the head container and parse it into RV(ansible_facts.ray_cluster.status).
       - C(false) reads the node table alone, which is all the comparison with the plan needs (one Python
@@ -174,7 +174,7 @@ ansible_facts:
           description: Why C(status) is null, else null.
           type: str
         status_text:
-          description: The raw text C(ray status) printed; null with O(ray_status=false).
+          description: The raw text C(ray status) printed; null with O(read_status=false).
           type: str
         attempts:
           description: Number of readings made.
@@ -221,7 +221,7 @@ def main() -> None:
             "fail_on_incomplete": {"type": "bool", "default": True},
             "docker_cli": {"type": "str", "default": "docker"},
             "gcs_storage_path": {"type": "str", "default": ""},
-            "ray_status": {"type": "bool", "default": True},
+            "read_status": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
@@ -233,7 +233,7 @@ def main() -> None:
         if rc != 0:
             raise ValueError(command_error(f"docker exec {p['container']} python3 (node table)", rc, out, err))
         source, nodes = parse_node_table_output(out)
-        if not p["ray_status"]:
+        if not p["read_status"]:
             return source, nodes, None
         rc, status_out, err = module.run_command(status_argv(docker, p["container"]))
         if rc != 0:

@@ -598,7 +598,7 @@ def test_wait_without_ray_status_judges_by_the_node_table() -> None:
     result = wait_for_cluster(reader(clock, [("gcs", WHOLE, None)]), EXPECTED, 0, 5, clock=clock, sleep=clock.sleep)
     assert result["whole"] is True
     assert result["status"] is None and result["status_text"] is None
-    assert result["status_error"] == "not read (ray_status=false)"
+    assert result["status_error"] == "not read (read_status=false)"
 
 
 def test_wait_times_out_with_missing_by_host() -> None:
