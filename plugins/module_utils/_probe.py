@@ -244,6 +244,56 @@ def parse_docker_info(rc: int, stdout: str, stderr: str) -> tuple[dict[str, Any]
     return info, ""
 
 
+# What the collection reads of ``docker info`` and ``docker inspect`` (its judges and verification):
+# the module returns only these, because every later task of the run carries the result.
+INFO_KEYS = ("ID", "Name", "ServerVersion", "Driver", "CgroupDriver", "CgroupVersion", "Containers", "ContainersRunning")
+STATE_KEYS = ("Status", "Running", "Restarting", "OOMKilled", "ExitCode", "StartedAt", "FinishedAt")
+HOST_CONFIG_KEYS = ("NetworkMode", "RestartPolicy", "NanoCpus", "Memory", "MemoryReservation", "ShmSize")
+COMPOSE_LABELS = ("com.docker.compose.project", "com.docker.compose.service", "com.docker.compose.config-hash")
+
+
+def _pick(source: Any, keys: Iterable[str]) -> dict[str, Any]:
+    source = source if isinstance(source, dict) else {}
+    return {key: source[key] for key in keys if key in source}
+
+
+def digest_info(info: dict[str, Any]) -> dict[str, Any]:
+    """``docker info``'s JSON cut to :data:`INFO_KEYS` and the client's version and plugins
+    (name and version each: Compose v2 is one)."""
+    digest = _pick(info, INFO_KEYS)
+    client = info.get("ClientInfo")
+    if isinstance(client, dict):
+        digest["ClientInfo"] = {
+            "Version": client.get("Version"),
+            "Plugins": [_pick(plugin, ("Name", "Version")) for plugin in client.get("Plugins") or [] if isinstance(plugin, dict)],
+        }
+    return digest
+
+
+def digest_container(container: dict[str, Any], label_prefix: str) -> dict[str, Any]:
+    """One ``docker inspect`` entry cut to what the collection reads: ``Id``, ``Name``, ``Image``,
+    ``Created``, ``RestartCount``; ``State`` (:data:`STATE_KEYS` and the health status);
+    ``Config.Image`` and the labels of the cluster (``label_prefix``) and :data:`COMPOSE_LABELS`; ``HostConfig``
+    (:data:`HOST_CONFIG_KEYS`). The image's own labels and the health log are left out."""
+    digest = _pick(container, ("Id", "Name", "Image", "Created", "RestartCount"))
+    state = container.get("State") if isinstance(container.get("State"), dict) else {}
+    digest["State"] = _pick(state, STATE_KEYS)
+    if isinstance(state.get("Health"), dict):
+        digest["State"]["Health"] = _pick(state["Health"], ("Status", "FailingStreak"))
+    config = container.get("Config") if isinstance(container.get("Config"), dict) else {}
+    labels = config.get("Labels") if isinstance(config.get("Labels"), dict) else {}
+    digest["Config"] = {
+        "Image": config.get("Image"),
+        "Labels": {
+            key: value
+            for key, value in labels.items()
+            if key in COMPOSE_LABELS or (label_prefix and key.startswith(label_prefix))
+        },
+    }
+    digest["HostConfig"] = _pick(container.get("HostConfig"), HOST_CONFIG_KEYS)
+    return digest
+
+
 def parse_inspect(stdout: str) -> list[dict[str, Any]]:
     """``docker inspect``'s JSON list; raises when it is not one."""
     try:
@@ -256,7 +306,9 @@ def parse_inspect(stdout: str) -> list[dict[str, Any]]:
 
 
 def read_containers(run: Runner, docker: str, label: str) -> list[dict[str, Any]]:
-    """``docker inspect`` of every container, running or not, with the label; no label, none.
+    """``docker inspect`` of every container, running or not, with the label (cut by
+    :func:`digest_container`, keeping the labels that share the label's prefix: ``a.b.cluster`` keeps
+    ``a.b.*``); no label, none.
 
     A container removed between the listing and the inspection is left out (``docker inspect``
     exits 1 but still lists the others).
@@ -272,7 +324,8 @@ def read_containers(run: Runner, docker: str, label: str) -> list[dict[str, Any]
     rc, stdout, stderr = run([docker, "inspect", *ids])
     if rc != 0 and not stdout.strip().startswith("["):
         raise _command_error("docker inspect", rc, stdout, stderr)
-    return parse_inspect(stdout)
+    prefix = label.rsplit(".", 1)[0] + "." if "." in label else label
+    return [digest_container(container, prefix) for container in parse_inspect(stdout) if isinstance(container, dict)]
 
 
 def read_docker(run: Runner, docker: str | None, images: Iterable[str] = (), container_label: str = "") -> dict[str, Any] | None:
@@ -292,7 +345,7 @@ def read_docker(run: Runner, docker: str | None, images: Iterable[str] = (), con
     for name in images:
         rc, stdout, _stderr = run(image_argv(docker, name))
         found[name] = (stdout.strip() or None) if rc == 0 else None
-    return {"info": info, "error": "", "images": found, "containers": read_containers(run, docker, container_label)}
+    return {"info": digest_info(info), "error": "", "images": found, "containers": read_containers(run, docker, container_label)}
 
 
 # --------------------------------------------------------------------------------------------

@@ -193,8 +193,10 @@ docker:
   contains:
     info:
       description:
-        - C(docker info) as JSON; null when the daemon could not be read (then no other Docker
-          command is run).
+        - C(docker info) as JSON, cut to what the collection reads (C(ID), C(Name), C(ServerVersion),
+          C(Driver), C(CgroupDriver), C(CgroupVersion), C(Containers), C(ContainersRunning), and
+          C(ClientInfo) with the client's C(Version) and each plugin's C(Name) and C(Version)); null when
+          the daemon could not be read (then no other Docker command is run).
       type: dict
       sample: {ServerVersion: 26.1.5+dfsg1, CgroupDriver: cgroupfs, Containers: 4, ContainersRunning: 4}
     error:
@@ -210,6 +212,12 @@ docker:
       description:
         - C(docker inspect) of every container, running or not, labelled O(container_label), in
           C(docker ps) order; empty without O(container_label) or daemon.
+        - Each entry is cut to what the collection reads, so that the registered result stays small
+          (every later task of the run carries it): C(Id), C(Name), C(Image), C(Created),
+          C(RestartCount); C(State) without the health check's log; C(Config.Image); the labels of
+          Compose's project, service and config hash and those that share O(container_label)'s prefix
+          (C(a.b.cluster) keeps C(a.b.*)); C(HostConfig)'s C(NetworkMode), C(RestartPolicy), C(NanoCpus),
+          C(Memory), C(MemoryReservation) and C(ShmSize).
       type: list
       elements: dict
       sample:

@@ -20,9 +20,12 @@ from typing import Any
 import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _probe
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import engine_versions
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe import (
     MISSING_STAT,
     containers_argv,
+    digest_container,
+    digest_info,
     image_argv,
     info_argv,
     packages_argv,
@@ -39,6 +42,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe imp
     stat_paths,
 )
 
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "probe"
 DOCKER = "/usr/bin/docker"
 DPKG_QUERY = "/usr/bin/dpkg-query"
 SYSTEMCTL = "/usr/bin/systemctl"
@@ -124,6 +128,10 @@ INSPECTED = [
         "Config": {"Image": IMAGE, "Labels": {"com.docker.compose.project": "ray-workers", LABEL: "ray"}},
     },
 ]
+# What read_docker returns of them: the image count left out of info, an empty HostConfig added
+# (these have none), the rest as inspected.
+INFO_UP_DIGEST = {key: value for key, value in json.loads(INFO_UP).items() if key != "Images"}
+INSPECTED_DIGEST = [dict(container, HostConfig={}) for container in INSPECTED]
 # docker inspect <an id that is gone>: rc 1, "[]" on stdout.
 NO_SUCH_OBJECT = "Error: No such object: 0000000000000000000000000000000000000000000000000000000000000000\n"
 # docker image inspect --format '{{.Id}}' nosuch:1 (rc 1).
@@ -427,9 +435,9 @@ def test_read_docker_of_the_lab() -> None:
     result = read_docker(run, DOCKER, [IMAGE, "nosuch:1"], LABEL)
     assert result is not None
     assert result["error"] == ""
-    assert result["info"] == json.loads(INFO_UP)
+    assert result["info"] == INFO_UP_DIGEST
     assert result["images"] == {IMAGE: IMAGE_ID, "nosuch:1": None}
-    assert result["containers"] == INSPECTED
+    assert result["containers"] == INSPECTED_DIGEST
     assert run.calls[0] == [DOCKER, "info", "--format", "{{json .}}"]
     assert [DOCKER, "image", "inspect", "--format", "{{.Id}}", IMAGE] in run.calls
     assert [DOCKER, "ps", "-a", "-q", "--no-trunc", "--filter", f"label={LABEL}"] in run.calls
@@ -449,7 +457,7 @@ def test_read_docker_with_the_daemon_down_asks_nothing_more() -> None:
 
 def test_read_docker_without_label_images_or_containers() -> None:
     run = docker_runner()
-    assert read_docker(run, DOCKER, [], "") == {"info": json.loads(INFO_UP), "error": "", "images": {}, "containers": []}
+    assert read_docker(run, DOCKER, [], "") == {"info": INFO_UP_DIGEST, "error": "", "images": {}, "containers": []}
     assert run.calls == [info_argv(DOCKER)]
     empty = FakeRunner({tuple(info_argv(DOCKER)): (0, INFO_UP, ""), tuple(containers_argv(DOCKER, "other")): (0, "", "")})
     assert read_docker(empty, DOCKER, [], "other")["containers"] == []
@@ -459,7 +467,7 @@ def test_read_docker_without_label_images_or_containers() -> None:
 def test_read_docker_keeps_what_inspect_found() -> None:
     # A container removed between docker ps and docker inspect: rc 1, the others still listed.
     run = docker_runner({(DOCKER, "inspect", *IDS): (1, json.dumps(INSPECTED[:1]), NO_SUCH_OBJECT)})
-    assert read_docker(run, DOCKER, [], LABEL)["containers"] == INSPECTED[:1]
+    assert read_docker(run, DOCKER, [], LABEL)["containers"] == INSPECTED_DIGEST[:1]
     gone = docker_runner({(DOCKER, "inspect", *IDS): (1, "[]\n", NO_SUCH_OBJECT)})
     assert read_docker(gone, DOCKER, [], LABEL)["containers"] == []
 
@@ -471,6 +479,72 @@ def test_read_docker_fails_when_listing_fails() -> None:
     broken = docker_runner({(DOCKER, "inspect", *IDS): (1, "", "Error: something else\n")})
     with pytest.raises(ValueError, match=r"^docker inspect failed \(rc=1\): Error: something else$"):
         read_docker(broken, DOCKER, [], LABEL)
+
+
+def _leaves(value: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """Every leaf of nested dicts by its key path (lists are leaves)."""
+    if not isinstance(value, dict):
+        return {path: value}
+    leaves: dict[tuple[str, ...], Any] = {}
+    for key, item in value.items():
+        leaves.update(_leaves(item, (*path, key)))
+    return leaves
+
+
+def test_digest_of_the_labs_real_inspect_keeps_what_the_collection_reads() -> None:
+    # docker inspect of lab-84's four containers (the head and three workers), as read on the lab.
+    full = json.loads((FIXTURES / "docker-inspect.json").read_text())
+    digests = [digest_container(container, "com.wizardsofts.") for container in full]
+    for container, digest in zip(full, digests):
+        kept = _leaves(digest)
+        # Nothing made up: every kept value is the inspected one at the same place.
+        assert all(kept[path] == _leaves(container)[path] for path in kept)
+        assert set(kept) >= {
+            ("Id",),
+            ("Name",),
+            ("Image",),
+            ("RestartCount",),
+            ("State", "Running"),
+            ("State", "Status"),
+            ("State", "StartedAt"),
+            ("State", "Health", "Status"),
+            ("Config", "Image"),
+            ("HostConfig", "NanoCpus"),
+            ("HostConfig", "Memory"),
+            ("HostConfig", "ShmSize"),
+            ("HostConfig", "NetworkMode"),
+            ("HostConfig", "RestartPolicy", "Name"),
+        }
+        labels = digest["Config"]["Labels"]
+        assert {"com.docker.compose.project", "com.docker.compose.service", "com.wizardsofts.spec", "com.wizardsofts.cluster"} <= set(labels)
+        assert not [key for key in labels if key.startswith(("io.ray.", "org.opencontainers."))]  # the image's own
+        assert "Log" not in digest["State"]["Health"]
+    assert sorted(d["Name"] for d in digests) == ["/ray-head", "/ray-worker-1", "/ray-worker-2", "/ray-worker-3"]
+    # What every later task of the run carries: a small part of the full read.
+    assert len(json.dumps(digests)) * 5 < len(json.dumps(full))
+
+
+def test_digest_of_the_labs_real_docker_info() -> None:
+    full = json.loads((FIXTURES / "docker-info.json").read_text())
+    digest = digest_info(full)
+    assert digest["ServerVersion"] == full["ServerVersion"]
+    assert digest["ClientInfo"]["Plugins"] == [
+        {"Name": plugin["Name"], "Version": plugin["Version"]} for plugin in full["ClientInfo"]["Plugins"]
+    ]
+    assert engine_versions(digest) == engine_versions(full)
+    assert len(json.dumps(digest)) * 5 < len(json.dumps(full))
+
+
+def test_digests_of_odd_entries() -> None:
+    assert digest_container({}, "x.") == {"State": {}, "Config": {"Image": None, "Labels": {}}, "HostConfig": {}}
+    assert digest_container({"State": None, "Config": {"Labels": None}, "HostConfig": "?"}, "") == {
+        "State": {},
+        "Config": {"Image": None, "Labels": {}},
+        "HostConfig": {},
+    }
+    assert digest_info({"ClientInfo": {"Plugins": [{"Name": "compose", "Version": "2.1.0", "Path": "/x"}, "junk"]}}) == {
+        "ClientInfo": {"Version": None, "Plugins": [{"Name": "compose", "Version": "2.1.0"}]}
+    }
 
 
 def test_read_docker_without_docker() -> None:
