@@ -219,6 +219,17 @@ def image_argv(docker: str, name: str) -> list[str]:
     return [docker, "image", "inspect", "--format", "{{.Id}}", name]
 
 
+def image_id(run: Runner, docker: str, name: str) -> str | None:
+    """The id of the local image ``name`` (``sha256:...``), or ``None`` when the engine has no such
+    image; raises when the engine cannot say (no daemon, no permission)."""
+    rc, stdout, stderr = run(image_argv(docker, name))
+    if rc == 0 and stdout.strip():
+        return stdout.strip()
+    if rc != 0 and "no such image" in (stderr or "").lower():
+        return None
+    raise _command_error(f"docker image inspect {name}", rc, stdout, stderr)
+
+
 def containers_argv(docker: str, label: str) -> list[str]:
     return [docker, "ps", "-a", "-q", "--no-trunc", "--filter", f"label={label}"]
 

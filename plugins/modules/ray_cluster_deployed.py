@@ -213,7 +213,7 @@ docker:
         - C(docker inspect) of every container, running or not, labelled O(container_label), in
           C(docker ps) order; empty without O(container_label) or daemon.
         - Each entry is cut to what the collection reads, so that the registered result stays small
-          (every later task of the run carries it): C(Id), C(Name), C(Image), C(Created),
+          (every later task of the run carries it), namely C(Id), C(Name), C(Image), C(Created),
           C(RestartCount); C(State) without the health check's log; C(Config.Image); the labels of
           Compose's project, service and config hash and those that share O(container_label)'s prefix
           (C(a.b.cluster) keeps C(a.b.*)); C(HostConfig)'s C(NetworkMode), C(RestartPolicy), C(NanoCpus),

@@ -495,7 +495,7 @@ def test_digest_of_the_labs_real_inspect_keeps_what_the_collection_reads() -> No
     # docker inspect of lab-84's four containers (the head and three workers), as read on the lab.
     full = json.loads((FIXTURES / "docker-inspect.json").read_text())
     digests = [digest_container(container, "com.wizardsofts.") for container in full]
-    for container, digest in zip(full, digests):
+    for container, digest in zip(full, digests, strict=True):
         kept = _leaves(digest)
         # Nothing made up: every kept value is the inspected one at the same place.
         assert all(kept[path] == _leaves(container)[path] for path in kept)
@@ -516,7 +516,12 @@ def test_digest_of_the_labs_real_inspect_keeps_what_the_collection_reads() -> No
             ("HostConfig", "RestartPolicy", "Name"),
         }
         labels = digest["Config"]["Labels"]
-        assert {"com.docker.compose.project", "com.docker.compose.service", "com.wizardsofts.spec", "com.wizardsofts.cluster"} <= set(labels)
+        assert {
+            "com.docker.compose.project",
+            "com.docker.compose.service",
+            "com.wizardsofts.spec",
+            "com.wizardsofts.cluster",
+        } <= set(labels)
         assert not [key for key in labels if key.startswith(("io.ray.", "org.opencontainers."))]  # the image's own
         assert "Log" not in digest["State"]["Health"]
     assert sorted(d["Name"] for d in digests) == ["/ray-head", "/ray-worker-1", "/ray-worker-2", "/ray-worker-3"]
