@@ -12,10 +12,10 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image imp
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
     engine_problems,
     smoke_min_hosts,
-    token_fingerprint,
     version_problems,
     versions_seen,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import token_file_text, token_fingerprint
 
 
 def ray_token_fingerprint(token: Any) -> str:
@@ -24,6 +24,14 @@ def ray_token_fingerprint(token: Any) -> str:
         return token_fingerprint(token)
     except ValueError as exc:
         raise AnsibleFilterError(f"ray_token_fingerprint: {exc}") from None
+
+
+def ray_token_file_text(token: Any) -> str:
+    """The cluster token -> the token file's exact text (what the ray_compose role writes)."""
+    try:
+        return token_file_text(token)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_token_file_text: {exc}") from None
 
 
 def ray_image_manifest_id(manifest: Any) -> str:
@@ -74,6 +82,7 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "ray_token_fingerprint": ray_token_fingerprint,
+            "ray_token_file_text": ray_token_file_text,
             "ray_image_manifest_id": ray_image_manifest_id,
             "ray_image_archive_file": ray_image_archive_file,
             "ray_version_problems": ray_version_problems,

@@ -11,22 +11,11 @@ Private to wizardsofts.ray_cluster. Pure functions, no Ansible imports; errors a
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError, parse_version
-
-# Hex digits of the token's sha256 kept in the containers' label.
-FINGERPRINT_LENGTH = 32
-
-
-def token_fingerprint(token: Any) -> str:
-    """The token's fingerprint: the first 32 hex digits of its sha256 (never the token itself)."""
-    if not isinstance(token, str) or not token:
-        raise ValueError("no token to fingerprint (expected a non-empty string)")
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
 
 
 def versions_seen(results: Iterable[Mapping[str, Any]]) -> dict[str, str]:

@@ -21,6 +21,8 @@ import stat as stat_mod
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import token_file_digest
+
 if TYPE_CHECKING:
     Runner = Callable[[list[str]], tuple[int, str, str]]
     Which = Callable[[str], "str | None"]
@@ -360,6 +362,25 @@ def read_docker(run: Runner, docker: str | None, images: Iterable[str] = (), con
 
 
 # --------------------------------------------------------------------------------------------
+# The cluster token's file
+# --------------------------------------------------------------------------------------------
+
+
+def read_token_file(path: str) -> dict[str, str | None]:
+    """The token file at ``path`` digested by :func:`token_file_digest` (never the token); both
+    values ``None`` when the file does not exist. Raises when it cannot be read."""
+    if not os.path.isabs(path):
+        raise ValueError(f"{path}: expected an absolute path")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return token_file_digest(handle.read())
+    except FileNotFoundError:
+        return {"fingerprint": None, "sha256": None}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the token file ({exc})") from None
+
+
+# --------------------------------------------------------------------------------------------
 # All of it
 # --------------------------------------------------------------------------------------------
 
@@ -375,9 +396,11 @@ def probe(
     docker: bool = False,
     images: Iterable[str] = (),
     container_label: str = "",
+    token_file: str = "",
 ) -> dict[str, Any]:
     """The sections asked for, each under its own key (``stats``, ``packages``, ``services``,
-    ``ufw``, ``docker``); a list given as ``None`` or a flag left false leaves its key out.
+    ``ufw``, ``docker``, ``token``); a list given as ``None``, a flag left false or an empty
+    ``token_file`` leaves its key out.
 
     Executables are looked up only for the sections that need them.
     """
@@ -394,4 +417,6 @@ def probe(
         result["ufw"] = read_ufw(run, which("ufw"))
     if docker:
         result["docker"] = read_docker(run, which("docker"), images, container_label)
+    if token_file:
+        result["token"] = read_token_file(token_file)
     return result

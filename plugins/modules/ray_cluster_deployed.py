@@ -89,6 +89,12 @@ options:
       - Empty inspects no container.
     type: str
     default: ""
+  token_file:
+    description:
+      - The cluster token's file (on the head host); RV(token) digests it without returning the token.
+      - Empty reads no token file.
+    type: str
+    default: ""
 notes:
   - The collection writes its compose files world-readable (mode C(0644)), so O(files) works
     with and without privilege escalation. O(ufw), O(docker) and O(stat) of the collection's
@@ -132,12 +138,25 @@ EXAMPLES = r"""
     images:
       - wizardsofts/ray:2.60.0-py311
     container_label: com.wizardsofts.cluster
+    token_file: /etc/ray-cluster/auth-token
   become: true
   check_mode: false
   register: __host_probe
 """
 
 RETURN = r"""
+token:
+  description:
+    - The token file of O(token_file), digested (never the token) - C(fingerprint) of the token it
+      holds (its text without surrounding whitespace; the fingerprint filter
+      P(wizardsofts.ray_cluster.ray_token_fingerprint#filter) computes the same), and C(sha256) of the
+      exact text the collection writes for that token (P(wizardsofts.ray_cluster.ray_token_file_text#filter)).
+    - Both are null when the file does not exist or holds only whitespace.
+  returned: when O(token_file) is given
+  type: dict
+  sample:
+    fingerprint: 9cd19bf61c9a5dd6d98d7a01dfc2f6ee
+    sha256: 5e8c0b1f1c0f7f0e5d8e2f2b6d8f6c1a0e8f1e2d3c4b5a69788796a5b4c3d2e1
 deployed:
   description: Each path of O(files) to the file's text; null when the file does not exist.
   returned: always
@@ -249,6 +268,7 @@ def main() -> None:
             "docker": {"type": "bool", "default": False},
             "images": {"type": "list", "elements": "str", "default": []},
             "container_label": {"type": "str", "default": ""},
+            "token_file": {"type": "str", "default": "", "no_log": False},
         },
         supports_check_mode=True,
     )
@@ -273,6 +293,7 @@ def main() -> None:
                 docker=p["docker"],
                 images=p["images"],
                 container_label=p["container_label"],
+                token_file=p["token_file"],
             )
         )
     except ValueError as exc:

@@ -16,6 +16,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_lifecycle im
     ray_image_archive_file,
     ray_image_manifest_id,
     ray_smoke_min_hosts,
+    ray_token_file_text,
     ray_token_fingerprint,
     ray_version_problems,
 )
@@ -28,6 +29,7 @@ DIGEST = "ab" * 32
 def test_filters_are_registered() -> None:
     assert FilterModule().filters() == {
         "ray_token_fingerprint": ray_token_fingerprint,
+        "ray_token_file_text": ray_token_file_text,
         "ray_image_manifest_id": ray_image_manifest_id,
         "ray_image_archive_file": ray_image_archive_file,
         "ray_version_problems": ray_version_problems,
@@ -88,3 +90,9 @@ def test_version_problems_from_loop_results() -> None:
     assert ray_version_problems(results, {"version": "2.60.0", "python_version": "3.11"}) == [
         "ray-worker-1: runs Ray 2.59.0 on Python 3.11.9, the plan says Ray 2.60.0 on Python 3.11"
     ]
+
+
+def test_token_file_text_filter() -> None:
+    assert ray_token_file_text("abc") == "abc\n"
+    with pytest.raises(AnsibleFilterError, match=r"^ray_token_file_text: no token to write"):
+        ray_token_file_text("")

@@ -13,10 +13,10 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle
     engine_problems,
     engine_versions,
     smoke_min_hosts,
-    token_fingerprint,
     version_problems,
     versions_seen,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import token_fingerprint
 
 TOKEN = "k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h3j5l7s9u0a2e4g6i8o1"  # noqa: S105 (a test value)
 

@@ -36,6 +36,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe imp
     read_docker,
     read_packages,
     read_services,
+    read_token_file,
     read_ufw,
     service_argv,
     stat_path,
@@ -606,3 +607,44 @@ def test_probe_without_ufw_or_docker_installed() -> None:
     run = FakeRunner({})
     assert probe(run, which_of(), ufw=True, docker=True, images=[IMAGE], container_label=LABEL) == {"ufw": None, "docker": None}
     assert run.calls == []
+
+
+# --------------------------------------------------------------------------------------------
+# The token file
+# --------------------------------------------------------------------------------------------
+
+
+def test_read_token_file_never_returns_the_token(tmp_path: Path) -> None:
+    token = "s3cr3t" * 8
+    path = tmp_path / "auth-token"
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    digest = read_token_file(str(path))
+    assert digest == {
+        "fingerprint": hashlib.sha256(token.encode()).hexdigest()[:32],
+        "sha256": hashlib.sha256((token + "\n").encode()).hexdigest(),
+    }
+    assert token not in json.dumps(digest)
+    assert read_token_file(str(tmp_path / "absent")) == {"fingerprint": None, "sha256": None}
+    (tmp_path / "blank").write_text("\n")
+    assert read_token_file(str(tmp_path / "blank")) == {"fingerprint": None, "sha256": None}
+
+
+def test_read_token_file_fails_on_what_it_cannot_read(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^auth-token: expected an absolute path$"):
+        read_token_file("auth-token")
+    with pytest.raises(ValueError, match=r"cannot read the token file"):
+        read_token_file(str(tmp_path))  # a directory
+    (tmp_path / "binary").write_bytes(b"\xff\xfe")
+    with pytest.raises(ValueError, match=r"binary: cannot read the token file"):
+        read_token_file(str(tmp_path / "binary"))
+
+
+def test_probe_reads_the_token_file_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "t").write_text("abc\n")
+    run = FakeRunner({})
+    assert "token" not in probe(run, lambda name: None)
+    assert (
+        probe(run, lambda name: None, token_file=str(tmp_path / "t"))["token"]["fingerprint"]
+        == (hashlib.sha256(b"abc").hexdigest()[:32])
+    )

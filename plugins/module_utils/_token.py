@@ -1,0 +1,43 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""The cluster token's file text and fingerprint: the one place they are defined.
+
+Private to the collection (no compatibility promise). Imported on the controller (filters) and on
+the hosts (the ray_cluster_deployed module reads the head's token file), so it stays importable on
+Python 3.9+ and has no Ansible imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+# Hex digits of the token's sha256 kept in the containers' label.
+FINGERPRINT_LENGTH = 32
+
+
+def token_fingerprint(token: Any) -> str:
+    """The token's fingerprint: the first 32 hex digits of its sha256 (never the token itself)."""
+    if not isinstance(token, str) or not token:
+        raise ValueError("no token to fingerprint (expected a non-empty string)")
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def token_file_text(token: Any) -> str:
+    """The token file's exact text: the token and a newline."""
+    if not isinstance(token, str) or not token:
+        raise ValueError("no token to write (expected a non-empty string)")
+    return f"{token}\n"
+
+
+def token_file_digest(text: str) -> dict[str, str | None]:
+    """A token file's text -> ``fingerprint`` of the token it holds (surrounding whitespace
+    stripped, as the collection reads it back) and ``sha256`` of the text the collection would write
+    for that token; both ``None`` when it holds none. Never the token."""
+    token = text.strip()
+    if not token:
+        return {"fingerprint": None, "sha256": None}
+    return {
+        "fingerprint": token_fingerprint(token),
+        "sha256": hashlib.sha256(token_file_text(token).encode("utf-8")).hexdigest(),
+    }
