@@ -2,9 +2,9 @@
 # Apache License 2.0
 """What a run would add, change and remove: the plan's containers against the compose files that run now.
 
-Private to the collection (no compatibility promise). ``read_files`` runs on each host (the
-ray_cluster_deployed module); everything else is pure and runs on the controller. Errors are
-``ValueError`` with the host and the file in the message.
+Private to the collection (no compatibility promise). Pure, and runs on the controller (the hosts'
+compose files are read by ``_probe.read_files``). Errors are ``ValueError`` with the host and the
+file in the message.
 """
 
 from __future__ import annotations
@@ -24,22 +24,6 @@ TOKEN_LABEL = "auth-token-sha256"  # noqa: S105 (a label name, not a secret)
 DUMMY_FINGERPRINT = "0" * 32
 CONFIRM_VARIABLE = "ray_cluster_confirm_removal"
 SHARE_VARIABLE = "ray_cluster_removal_max_share"
-
-
-def read_files(paths: Iterable[str]) -> dict[str, str | None]:
-    """Each path's text, or ``None`` when it does not exist (a fresh host has no compose file yet)."""
-    result: dict[str, str | None] = {}
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                result[path] = handle.read()
-        except FileNotFoundError:
-            result[path] = None
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: not a text file (not UTF-8)") from None
-        except OSError as exc:
-            raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return result
 
 
 def deployed_services(text: str | None, where: str = "compose file") -> dict[str, dict[str, Any]]:

@@ -53,6 +53,22 @@ def _command_error(what: str, rc: int, stdout: str, stderr: str) -> ValueError:
 # --------------------------------------------------------------------------------------------
 
 
+def read_files(paths: Iterable[str]) -> dict[str, str | None]:
+    """Each path's text, or ``None`` when it does not exist (a fresh host has no compose file yet)."""
+    result: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                result[path] = handle.read()
+        except FileNotFoundError:
+            result[path] = None
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a text file (not UTF-8)") from None
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return result
+
+
 def _owner(uid: int) -> str:
     try:
         return pwd.getpwuid(uid).pw_name

@@ -339,3 +339,43 @@ def store_usage(path: str) -> dict[str, Any]:
                 continue
             files += 1
     return {"path": path, "present": True, "files": files, "bytes": size}
+
+
+def node_reader(
+    run: Callable[[list[str]], tuple[int, str, str]], docker_cli: str, container: str, read_status: bool
+) -> Callable[[], Reading]:
+    """The head container's node table (and ``ray status`` with ``read_status``), read with ``run(argv)
+    -> (rc, stdout, stderr)``: one :data:`Reading` per call; raises ``ValueError`` when a command fails."""
+
+    def read() -> Reading:
+        rc, out, err = run(node_table_argv(docker_cli, container))
+        if rc != 0:
+            raise ValueError(command_error(f"docker exec {container} python3 (node table)", rc, out, err))
+        source, nodes = parse_node_table_output(out)
+        if not read_status:
+            return source, nodes, None
+        rc, status_out, err = run(status_argv(docker_cli, container))
+        if rc != 0:
+            raise ValueError(command_error(f"docker exec {container} ray status", rc, status_out, err))
+        return source, nodes, status_out
+
+    return read
+
+
+def cluster_now(
+    run: Callable[[list[str]], tuple[int, str, str]],
+    docker_cli: str,
+    container: str,
+    expected: list[dict[str, Any]],
+    gcs_storage_path: str = "",
+) -> tuple[dict[str, Any] | None, str]:
+    """One reading of the cluster, as ``ray_cluster_status`` reports it without waiting (the node
+    table, not ``ray status``; ``gcs_storage`` from :func:`store_usage`), and ``''``; or ``None`` and
+    why it could not be read. A cluster with planned nodes missing is a reading, not an error."""
+    try:
+        result = wait_for_cluster(node_reader(run, docker_cli, container, False), expected)
+    except ClusterIncompleteError as exc:
+        result = exc.result
+    except ValueError as exc:
+        return None, str(exc)
+    return {**result, "gcs_storage": store_usage(gcs_storage_path) if gcs_storage_path else None}, ""

@@ -89,6 +89,26 @@ options:
       - Empty inspects no container.
     type: str
     default: ""
+  cluster_status:
+    description:
+      - Also read the running cluster once from inside the head container (on the head host), as
+        M(wizardsofts.ray_cluster.ray_cluster_status) does with C(read_status=false) and no wait, beside the
+        other reads; RV(cluster) is that reading.
+    type: dict
+    suboptions:
+      container:
+        description: The head container.
+        type: str
+        required: true
+      expected_nodes:
+        description: The plan's C(expected_nodes).
+        type: list
+        elements: dict
+        required: true
+      gcs_storage_path:
+        description: The head's GCS store on the host (its usage is reported); empty for none.
+        type: str
+        default: ""
   token_file:
     description:
       - The cluster token's file (on the head host); RV(token) digests it without returning the token.
@@ -145,6 +165,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cluster:
+  description:
+    - The running cluster as read once with O(cluster_status) - the same keys as the C(ray_cluster) fact of
+      M(wizardsofts.ray_cluster.ray_cluster_status) (C(whole), C(alive_nodes), C(missing_by_host), ...), C(gcs_storage)
+      included; planned nodes missing make a reading too.
+    - Null when the cluster could not be read (RV(cluster_error) says why).
+  returned: when O(cluster_status) is given
+  type: dict
+  sample: {whole: true, alive_nodes: 11, expected_node_count: 11, missing: [], source: gcs}
+cluster_error:
+  description: Why RV(cluster) is null; empty when it is not.
+  returned: when O(cluster_status) is given
+  type: str
+  sample: "docker exec ray-head python3 (node table) failed (rc=1): Error response from daemon: container is not running"
 token:
   description:
     - The token file of O(token_file), digested (never the token) - C(fingerprint) of the token it
@@ -246,10 +280,12 @@ docker:
           Config: {Image: "wizardsofts/ray:2.60.0-py311", Labels: {com.docker.compose.project: ray-workers}}
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes import read_files
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe import probe
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe import probe, read_files
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import cluster_now
 
 # Where the collection's hosts have these (Debian packages docker.io and ufw); searched before PATH.
 BIN_DIRS = {"docker": ["/usr/bin"], "ufw": ["/usr/sbin"]}
@@ -269,6 +305,14 @@ def main() -> None:
             "images": {"type": "list", "elements": "str", "default": []},
             "container_label": {"type": "str", "default": ""},
             "token_file": {"type": "str", "default": "", "no_log": False},
+            "cluster_status": {
+                "type": "dict",
+                "options": {
+                    "container": {"type": "str", "required": True},
+                    "expected_nodes": {"type": "list", "elements": "dict", "required": True},
+                    "gcs_storage_path": {"type": "str", "default": ""},
+                },
+            },
         },
         supports_check_mode=True,
     )
@@ -280,6 +324,18 @@ def main() -> None:
     def which(name: str) -> str | None:
         return module.get_bin_path(name, opt_dirs=BIN_DIRS.get(name))
 
+    # The head container's node table is the slowest read (a Python start in the container): it runs
+    # beside the others.
+    pool = ThreadPoolExecutor(max_workers=1)
+    cluster = None
+    if p["cluster_status"] is not None:
+        docker = which("docker")
+        status = p["cluster_status"]
+        cluster = (
+            pool.submit(cluster_now, run, docker, status["container"], status["expected_nodes"], status["gcs_storage_path"])
+            if docker
+            else None
+        )
     try:
         result = {"deployed": read_files(p["files"])}
         result.update(
@@ -297,7 +353,11 @@ def main() -> None:
             )
         )
     except ValueError as exc:
+        pool.shutdown(wait=True)
         module.fail_json(msg=f"ray_cluster_deployed: {exc}")
+    if p["cluster_status"] is not None:
+        result["cluster"], result["cluster_error"] = cluster.result() if cluster else (None, "no docker command on the host")
+    pool.shutdown(wait=True)
     module.exit_json(changed=False, **result)
 
 

@@ -196,16 +196,12 @@ ray_cluster:
   type: dict
 """
 
-from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import (
     ClusterIncompleteError,
-    command_error,
-    node_table_argv,
-    parse_node_table_output,
-    status_argv,
+    node_reader,
     store_usage,
     wait_for_cluster,
 )
@@ -228,17 +224,7 @@ def main() -> None:
     p = module.params
     docker = p["docker_cli"] if "/" in p["docker_cli"] else module.get_bin_path(p["docker_cli"], required=True)
 
-    def read() -> tuple[str, list[dict[str, Any]], str | None]:
-        rc, out, err = module.run_command(node_table_argv(docker, p["container"]))
-        if rc != 0:
-            raise ValueError(command_error(f"docker exec {p['container']} python3 (node table)", rc, out, err))
-        source, nodes = parse_node_table_output(out)
-        if not p["read_status"]:
-            return source, nodes, None
-        rc, status_out, err = module.run_command(status_argv(docker, p["container"]))
-        if rc != 0:
-            raise ValueError(command_error(f"docker exec {p['container']} ray status", rc, status_out, err))
-        return source, nodes, status_out
+    read = node_reader(module.run_command, docker, p["container"], p["read_status"])
 
     store = store_usage(p["gcs_storage_path"]) if p["gcs_storage_path"] else None
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labkit import inventory_with, lab_host, lab_hosts, log, plan, playbook, ray_containers, server, wait_whole
+from labkit import cluster_token, inventory_with, lab_host, lab_hosts, log, plan, playbook, ray_containers, server, wait_whole
 
 WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
 
@@ -59,6 +59,26 @@ def test_a_rerun_repairs_drift_on_the_servers_that_have_it_and_leaves_the_others
     assert again.rc == 0 and not again.changed_hosts(), again
     assert again.out.count(LEFT_ALONE) == 4, again
     log(f"drift on 3 servers repaired in {run.seconds:.0f} s (one left alone); a rerun left all alone in {again.seconds:.0f} s")
+
+
+def test_the_head_token_file_rewritten_by_hand_is_repaired_without_a_restart() -> None:
+    # The same token, written otherwise (spaces, CRLF): the rerun reads it back from the head's
+    # digest (never the token), so only the head's file differs; the containers keep running.
+    cluster = plan()["cluster"]
+    head, token_file, token = cluster["head_host"], cluster["auth_token_file"], cluster_token()
+    before = all_containers()
+    server(head, "sh", "-c", f"printf '  %s\\r\\n' \"$(cat {token_file})\" > {token_file}")
+    assert lab_host(head).file(token_file).content_string == f"  {token}\r\n"
+    run = playbook("site.yml")
+    assert run.rc == 0, run
+    assert f"{token_file}: content differs" in run.out, run
+    assert run.out.count(LEFT_ALONE) == len(lab_hosts()) - 1, run
+    assert run.changed_hosts() == {head}, run
+    assert lab_host(head).file(token_file).content_string == token + "\n"
+    assert all_containers() == before, "rewriting the same token restarted containers"
+    again = playbook("site.yml")
+    assert again.rc == 0 and not again.changed_hosts() and again.out.count(LEFT_ALONE) == len(lab_hosts()), again
+    log(f"the head's token file rewritten by hand: repaired in {run.seconds:.0f} s, no container restarted")
 
 
 def test_resize_one_worker_with_a_tag_limited_rerun(tmp_path: Path) -> None:

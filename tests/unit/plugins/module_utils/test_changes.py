@@ -24,11 +24,11 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._changes i
     deployed_from,
     deployed_services,
     plan_changes,
-    read_files,
     removal_refusal,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe import read_files
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import cluster_settings
 
 HOSTS = WORKERS

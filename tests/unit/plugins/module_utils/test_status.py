@@ -16,6 +16,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status im
     NODE_TABLE_MARKER,
     NODE_TABLE_SCRIPT,
     ClusterIncompleteError,
+    cluster_now,
     command_error,
     format_missing,
     node_table_argv,
@@ -672,3 +673,44 @@ def test_store_usage_counts_the_gcs_files(tmp_path: Path) -> None:
     (store / "session_name").write_text("session_1")
     assert store_usage(str(store)) == {"path": str(store), "present": True, "files": 2, "bytes": 1009}
     assert store_usage(str(tmp_path / "gone")) == {"path": str(tmp_path / "gone"), "present": False, "files": 0, "bytes": 0}
+
+
+def test_cluster_now_reads_once_and_reports_a_partial_cluster(tmp_path: Path) -> None:
+    stdout = (FIXTURES / "node_tables" / "ray2600_restarted_worker.stdout").read_text()
+    ip = parse_node_table_output(stdout)[1][0]["NodeManagerAddress"]
+    expected = [
+        {"host": "lab-a", "name": "ray-head", "role": "head", "ip": ip, "node_manager_port": 21000},
+        {"host": "lab-a", "name": "ray-worker-1", "role": "worker", "ip": ip, "node_manager_port": 21010},
+        {"host": "lab-b", "name": "ray-worker-1", "role": "worker", "ip": "10.9.9.9", "node_manager_port": 21010},
+    ]
+    calls: list[list[str]] = []
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        calls.append(argv)
+        return 0, stdout, ""
+
+    store = tmp_path / "gcs"
+    store.mkdir()
+    (store / "db").write_bytes(b"x" * 10)
+    cluster, error = cluster_now(run, "/usr/bin/docker", "ray-head", expected[:2], str(store))
+    assert error == "" and cluster is not None
+    assert (cluster["whole"], cluster["alive_nodes"], cluster["attempts"]) == (True, 2, 1)
+    assert cluster["gcs_storage"] == {"path": str(store), "present": True, "files": 1, "bytes": 10}
+    assert cluster["status"] is None  # the node table only, never `ray status`
+    assert calls == [node_table_argv("/usr/bin/docker", "ray-head")]
+    # A planned node missing is a reading (the caller decides), not an error; no store asked, none reported.
+    cluster, error = cluster_now(run, "/usr/bin/docker", "ray-head", expected)
+    assert error == "" and cluster is not None
+    assert (cluster["whole"], cluster["missing_by_host"], cluster["gcs_storage"]) == (False, {"lab-b": ["ray-worker-1"]}, None)
+    assert len(calls) == 2  # read once each time: no wait
+
+
+def test_cluster_now_says_why_it_could_not_read() -> None:
+    def down(argv: list[str]) -> tuple[int, str, str]:
+        return 1, "", "Error response from daemon: container ray-head is not running\n"
+
+    cluster, error = cluster_now(down, "/usr/bin/docker", "ray-head", [])
+    assert cluster is None
+    assert error.endswith(
+        "docker exec ray-head python3 (node table) failed (rc=1): Error response from daemon: container ray-head is not running"
+    )

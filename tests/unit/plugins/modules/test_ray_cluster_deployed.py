@@ -16,6 +16,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import node_table_argv
 from ansible_collections.wizardsofts.ray_cluster.plugins.modules import ray_cluster_deployed
 
 PROBE_KEYS = {"stats", "packages", "services", "ufw", "docker"}
@@ -136,3 +137,37 @@ def test_main_fails_when_a_command_does(capsys: pytest.CaptureFixture[str], monk
     result = run_main({"services": ["docker"]}, capsys)
     assert result["failed"] is True
     assert result["msg"] == "ray_cluster_deployed: systemctl not found (the services option needs systemd)"
+
+
+def test_main_reads_the_cluster_beside_the_rest_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = (
+        Path(__file__).resolve().parents[3] / "fixtures" / "ray_status" / "node_tables" / "ray2600_restarted_worker.stdout"
+    ).read_text()
+    node_table = tuple(node_table_argv("/usr/bin/docker", "ray-head"))
+    host = FakeHost({"docker": "/usr/bin/docker"}, {node_table: (0, table, "")})
+    host.install(monkeypatch)
+    expected = [{"host": "lab-a", "name": "ray-head", "role": "head", "ip": "10.9.9.9", "node_manager_port": 21000}]
+    status = {"container": "ray-head", "expected_nodes": expected}
+    for check_mode in (False, True):
+        result = run_main({"cluster_status": status, "_ansible_check_mode": check_mode}, capsys)
+        assert result["changed"] is False and result["cluster_error"] == ""
+        assert result["cluster"]["whole"] is False  # not at that address: a reading, not a failure
+        assert result["cluster"]["missing_by_host"] == {"lab-a": ["ray-head"]}
+        assert result["cluster"]["gcs_storage"] is None
+    assert [argv for argv, _env in host.calls] == [list(node_table)] * 2
+    # Without it, nothing of the cluster is read or returned.
+    assert "cluster" not in run_main({}, capsys)
+    # The head container down: the rest is still read, the reason is returned.
+    FakeHost({"docker": "/usr/bin/docker"}, {node_table: (1, "", "Error: No such container: ray-head\n")}).install(monkeypatch)
+    file = tmp_path / "f"
+    file.write_text("x")
+    result = run_main({"cluster_status": status, "files": [str(file)]}, capsys)
+    assert result["deployed"] == {str(file): "x"}
+    assert result["cluster"] is None
+    assert result["cluster_error"].endswith("(node table) failed (rc=1): Error: No such container: ray-head")
+    # No docker on the host.
+    FakeHost({}, {}).install(monkeypatch)
+    result = run_main({"cluster_status": status}, capsys)
+    assert (result["cluster"], result["cluster_error"]) == (None, "no docker command on the host")
