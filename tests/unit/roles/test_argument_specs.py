@@ -124,7 +124,8 @@ TASKS_FROM = _tasks_from_calls()
 
 def test_tasks_from_calls_are_found() -> None:
     assert ("playbooks/teardown.yml", "ray_image", "remove") in TASKS_FROM
-    assert ("playbooks/site.yml", "ufw", "preflight") in TASKS_FROM
+    assert ("playbooks/site.yml", "docker_engine", "preflight") in TASKS_FROM
+    assert ("playbooks/site.yml", "ufw", "drift") in TASKS_FROM
 
 
 @pytest.mark.parametrize(("where", "role", "entry"), TASKS_FROM, ids=[f"{w}:{r}.{e}" for w, r, e in TASKS_FROM])
