@@ -1,0 +1,109 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Preflight checks that fold several conditions into one task still name what failed, through
+ansible-playbook on this machine (local connection, nothing changed)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from ansible_cli import needs_ansible_cli, run_cli
+
+pytestmark = needs_ansible_cli
+
+SSH = {"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"}
+NODES = {"port": "20000:20399", "proto": "tcp", "src": "192.0.2.10", "comment": "ray_cluster nodes"}
+
+
+def ufw_preflight(tmp_path: Path, plan: object) -> str:
+    playbook = tmp_path / "preflight.yml"
+    facts = {} if plan is None else {"ray_cluster_plan": plan}
+    playbook.write_text(
+        f"""
+- name: The ufw role's preflight
+  hosts: localhost
+  gather_facts: false
+  vars: {json.dumps(facts)}
+  tasks:
+    - name: Preflight
+      ansible.builtin.include_role:
+        name: wizardsofts.ray_cluster.ufw
+        tasks_from: preflight
+"""
+    )
+    run = run_cli(
+        "ansible-playbook",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        str(playbook),
+        tmp_path=tmp_path,
+    )
+    return f"rc={run.returncode}\n{run.stdout}{run.stderr}"
+
+
+def test_ufw_preflight_passes_a_plan_with_ssh_first(tmp_path: Path) -> None:
+    out = ufw_preflight(tmp_path, {"hosts": {"localhost": {"firewall": [SSH, NODES]}}})
+    assert out.startswith("rc=0"), out
+
+
+@pytest.mark.parametrize(
+    ("plan", "words"),
+    [
+        (None, "host localhost: ray_cluster_plan: no plan for this host; run the wizardsofts.ray_cluster.cluster_plan role first"),
+        ({"hosts": {"other": {"firewall": [SSH]}}}, "host localhost: ray_cluster_plan: no plan for this host"),
+        (
+            {"hosts": {"localhost": {"firewall": [NODES, SSH]}}},
+            "host localhost: ray_cluster_plan.hosts.localhost.firewall: the first rule is not SSH (first rule: [{",
+        ),
+        ({"hosts": {"localhost": {"firewall": []}}}, "the first rule is not SSH (first rule: [])"),
+    ],
+)
+def test_ufw_preflight_names_what_is_wrong(tmp_path: Path, plan: object, words: str) -> None:
+    out = ufw_preflight(tmp_path, plan)
+    assert out.startswith("rc=2"), out
+    assert words in " ".join(out.split()), out
+
+
+def test_docker_engine_preflight_names_the_missing_urls(tmp_path: Path) -> None:
+    # This machine's own facts (its OS ships Compose v2 or not); Docker's repository without its URLs is
+    # refused either way, naming the variables and their values.
+    playbook = tmp_path / "docker.yml"
+    playbook.write_text(
+        """
+- name: The docker_engine role's preflight
+  hosts: localhost
+  gather_facts: true
+  gather_subset: [min]
+  tasks:
+    - name: Preflight
+      ansible.builtin.include_role:
+        name: wizardsofts.ray_cluster.docker_engine
+        tasks_from: preflight
+"""
+    )
+    run = run_cli(
+        "ansible-playbook",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        "-e",
+        "docker_engine_source=docker_repo",
+        str(playbook),
+        tmp_path=tmp_path,
+    )
+    out = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode == 2, out
+    assert (
+        "host localhost: docker_engine: docker_engine_source=docker_repo, docker_engine_compose_v1=fail, "
+        "docker_engine_repo_url='', docker_engine_repo_key_url=''. Docker's repository" in out
+    ), out
