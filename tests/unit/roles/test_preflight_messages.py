@@ -56,7 +56,10 @@ def test_ufw_preflight_passes_a_plan_with_ssh_first(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("plan", "words"),
     [
-        (None, "host localhost: ray_cluster_plan: no plan for this host; run the wizardsofts.ray_cluster.cluster_plan role first"),
+        (
+            None,
+            "host localhost: ray_cluster_plan: no plan for this host; run the wizardsofts.ray_cluster.cluster_plan role first",
+        ),
         ({"hosts": {"other": {"firewall": [SSH]}}}, "host localhost: ray_cluster_plan: no plan for this host"),
         (
             {"hosts": {"localhost": {"firewall": [NODES, SSH]}}},
