@@ -33,9 +33,13 @@ def ray_ufw_drift(
     return _judged("ray_ufw_drift", ufw_drift, probe, firewall, comment_prefix, logging, bool(remove_stale))
 
 
-def ray_docker_drift(probe: Any, packages: list[str], daemon_json: str, min_engine: str, min_compose: str) -> list[str]:
-    """The host's read + the docker_engine role's packages, daemon.json text and minimum versions -> what it would change."""
-    return _judged("ray_docker_drift", docker_drift, probe, list(packages), str(daemon_json), min_engine, min_compose)
+def ray_docker_drift(
+    probe: Any, packages: list[str], daemon_json: str, min_engine: str, min_compose: str, daemon_json_path: str
+) -> list[str]:
+    """The host's read + the docker_engine role's packages, daemon.json text, minimum versions and daemon.json path -> changes."""
+    return _judged(
+        "ray_docker_drift", docker_drift, probe, list(packages), str(daemon_json), min_engine, min_compose, str(daemon_json_path)
+    )
 
 
 def ray_image_drift(probe: Any, image: str, image_id: str = "") -> list[str]:

@@ -14,6 +14,7 @@ Private to wizardsofts.ray_cluster. Pure functions, no Ansible imports; errors a
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from collections.abc import Mapping
 from typing import Any
 
@@ -86,12 +87,15 @@ def ufw_drift(
     return problems
 
 
-def docker_drift(probe: Mapping[str, Any], packages: list[str], daemon_json: str, min_engine: str, min_compose: str) -> list[str]:
-    """What the docker_engine role would change: its packages, /etc/docker/daemon.json (the exact
-    text it writes), the service enabled and running, and an engine recent enough."""
+def docker_drift(
+    probe: Mapping[str, Any], packages: list[str], daemon_json: str, min_engine: str, min_compose: str, daemon_json_path: str
+) -> list[str]:
+    """What the docker_engine role would change: its packages, the daemon options file at
+    ``daemon_json_path`` (the exact text it writes) and its directory, the service enabled and
+    running, and an engine recent enough."""
     problems = packages_drift(probe, packages)
-    problems += file_drift(probe, "/etc/docker", kind="directory", mode="0755")
-    problems += file_drift(probe, "/etc/docker/daemon.json", mode="0644", sha256=sha256_text(daemon_json))
+    problems += file_drift(probe, posixpath.dirname(daemon_json_path), kind="directory", mode="0755")
+    problems += file_drift(probe, daemon_json_path, mode="0644", sha256=sha256_text(daemon_json))
     service = (probe.get("services") or {}).get("docker")
     if not service or not service.get("enabled") or not service.get("active"):
         problems.append(f"docker service: {service or 'not read'} (wanted enabled and active)")

@@ -38,7 +38,9 @@ def test_a_skipped_read_is_named() -> None:
         (lambda: ray_image_drift("not a read", "ray:1"), "ray_image_drift: expected the ray_cluster_deployed result"),
         (lambda: ray_compose_drift({}, {"cluster": {}}, "lab-80", "workers"), "ray_compose_drift: 'hosts'"),
         (
-            lambda: ray_docker_drift({"docker": {"info": {}}, "services": {}}, [], "{}", "25.0", "latest"),
+            lambda: ray_docker_drift(
+                {"docker": {"info": {}}, "services": {}}, [], "{}", "25.0", "latest", "/etc/docker/daemon.json"
+            ),
             "ray_docker_drift: minimum Compose v2 version 'latest'",
         ),
         (

@@ -91,7 +91,7 @@ def plan(lab_hosts: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def judge_all(probe: dict[str, Any], plan: dict[str, Any], host: str) -> list[str]:
     return (
         ufw_drift(probe, plan["hosts"][host]["firewall"], "ray_cluster", "low", True)
-        + docker_drift(probe, PACKAGES, DAEMON_JSON, "25.0", "2.24.0")
+        + docker_drift(probe, PACKAGES, DAEMON_JSON, "25.0", "2.24.0", "/etc/docker/daemon.json")
         + image_drift(probe, IMAGE, IMAGE_ID)
         + compose_drift(probe, plan, host, "head", FINGERPRINT, sha256_text(TOKEN_TEXT))
         + compose_drift(probe, plan, host, "workers", FINGERPRINT, sha256_text(TOKEN_TEXT))
@@ -253,5 +253,5 @@ def test_a_new_token_or_plan_shows_on_every_container(plan: dict[str, Any], lab_
 
 def test_a_read_that_did_not_happen_never_matches(plan: dict[str, Any]) -> None:
     assert judge_all({}, plan, "lab-80")
-    assert docker_drift({}, PACKAGES, DAEMON_JSON, "25.0", "2.24.0")
+    assert docker_drift({}, PACKAGES, DAEMON_JSON, "25.0", "2.24.0", "/etc/docker/daemon.json")
     assert compose_drift({"deployed": {}}, plan, "lab-80", "workers", FINGERPRINT, sha256_text(TOKEN_TEXT))
