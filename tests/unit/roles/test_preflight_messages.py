@@ -18,22 +18,27 @@ SSH = {"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"}
 NODES = {"port": "20000:20399", "proto": "tcp", "src": "192.0.2.10", "comment": "ray_cluster nodes"}
 
 
-def ufw_preflight(tmp_path: Path, plan: object) -> str:
+def preflight(
+    tmp_path: Path, role: str, *extra_vars: str, play_vars: dict[str, object] | None = None, facts: bool = False
+) -> tuple[int, str]:
+    """The role's preflight entry point on this machine (local connection): its exit code, and its
+    output on one line."""
     playbook = tmp_path / "preflight.yml"
-    facts = {} if plan is None else {"ray_cluster_plan": plan}
     playbook.write_text(
         f"""
-- name: The ufw role's preflight
+- name: The {role} role's preflight
   hosts: localhost
-  gather_facts: false
-  vars: {json.dumps(facts)}
+  gather_facts: {str(facts).lower()}
+  gather_subset: [min]
+  vars: {json.dumps(play_vars or {})}
   tasks:
     - name: Preflight
       ansible.builtin.include_role:
-        name: wizardsofts.ray_cluster.ufw
+        name: wizardsofts.ray_cluster.{role}
         tasks_from: preflight
 """
     )
+    extra = [arg for value in extra_vars for arg in ("-e", value)]
     run = run_cli(
         "ansible-playbook",
         "-i",
@@ -42,15 +47,20 @@ def ufw_preflight(tmp_path: Path, plan: object) -> str:
         "local",
         "-e",
         f"ansible_python_interpreter={sys.executable}",
+        *extra,
         str(playbook),
         tmp_path=tmp_path,
     )
-    return f"rc={run.returncode}\n{run.stdout}{run.stderr}"
+    return run.returncode, " ".join((run.stdout + run.stderr).split())
+
+
+def ufw_preflight(tmp_path: Path, plan: object) -> tuple[int, str]:
+    return preflight(tmp_path, "ufw", play_vars={} if plan is None else {"ray_cluster_plan": plan})
 
 
 def test_ufw_preflight_passes_a_plan_with_ssh_first(tmp_path: Path) -> None:
-    out = ufw_preflight(tmp_path, {"hosts": {"localhost": {"firewall": [SSH, NODES]}}})
-    assert out.startswith("rc=0"), out
+    rc, out = ufw_preflight(tmp_path, {"hosts": {"localhost": {"firewall": [SSH, NODES]}}})
+    assert rc == 0, out
 
 
 @pytest.mark.parametrize(
@@ -69,43 +79,16 @@ def test_ufw_preflight_passes_a_plan_with_ssh_first(tmp_path: Path) -> None:
     ],
 )
 def test_ufw_preflight_names_what_is_wrong(tmp_path: Path, plan: object, words: str) -> None:
-    out = ufw_preflight(tmp_path, plan)
-    assert out.startswith("rc=2"), out
-    assert words in " ".join(out.split()), out
+    rc, out = ufw_preflight(tmp_path, plan)
+    assert rc == 2, out
+    assert words in out, out
 
 
 def test_docker_engine_preflight_names_the_missing_urls(tmp_path: Path) -> None:
     # This machine's own facts (its OS ships Compose v2 or not); Docker's repository without its URLs is
     # refused either way, naming the variables and their values.
-    playbook = tmp_path / "docker.yml"
-    playbook.write_text(
-        """
-- name: The docker_engine role's preflight
-  hosts: localhost
-  gather_facts: true
-  gather_subset: [min]
-  tasks:
-    - name: Preflight
-      ansible.builtin.include_role:
-        name: wizardsofts.ray_cluster.docker_engine
-        tasks_from: preflight
-"""
-    )
-    run = run_cli(
-        "ansible-playbook",
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "-e",
-        "docker_engine_source=docker_repo",
-        str(playbook),
-        tmp_path=tmp_path,
-    )
-    out = " ".join((run.stdout + run.stderr).split())
-    assert run.returncode == 2, out
+    rc, out = preflight(tmp_path, "docker_engine", "docker_engine_source=docker_repo", facts=True)
+    assert rc == 2, out
     assert (
         "host localhost: docker_engine: docker_engine_source=docker_repo, docker_engine_compose_v1=fail, "
         "docker_engine_repo_url='', docker_engine_repo_key_url=''. Docker's repository" in out
