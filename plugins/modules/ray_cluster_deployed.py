@@ -109,6 +109,16 @@ options:
         description: The head's GCS store on the host (its usage is reported); empty for none.
         type: str
         default: ""
+      dashboard_url:
+        description:
+          - The head's dashboard, read first (see M(wizardsofts.ray_cluster.ray_cluster_status)); empty reads
+            inside the head container only.
+        type: str
+        default: ""
+      token_file:
+        description: The cluster's token file on this host, for the dashboard; empty without token authentication.
+        type: str
+        default: ""
   token_file:
     description:
       - The cluster token's file (on the head host); RV(token) digests it without returning the token.
@@ -285,7 +295,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe import probe, read_files
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import cluster_now
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import cluster_now, dashboard_fetch
 
 # Where the collection's hosts have these (Debian packages docker.io and ufw); searched before PATH.
 BIN_DIRS = {"docker": ["/usr/bin"], "ufw": ["/usr/sbin"]}
@@ -311,6 +321,8 @@ def main() -> None:
                     "container": {"type": "str", "required": True},
                     "expected_nodes": {"type": "list", "elements": "dict", "required": True},
                     "gcs_storage_path": {"type": "str", "default": ""},
+                    "dashboard_url": {"type": "str", "default": ""},
+                    "token_file": {"type": "str", "default": "", "no_log": False},
                 },
             },
         },
@@ -331,8 +343,11 @@ def main() -> None:
     if p["cluster_status"] is not None:
         docker = which("docker")
         status = p["cluster_status"]
+        fetch = dashboard_fetch(status["dashboard_url"], status["token_file"]) if status["dashboard_url"] else None
         cluster = (
-            pool.submit(cluster_now, run, docker, status["container"], status["expected_nodes"], status["gcs_storage_path"])
+            pool.submit(
+                cluster_now, run, docker, status["container"], status["expected_nodes"], status["gcs_storage_path"], fetch
+            )
             if docker
             else None
         )

@@ -11,12 +11,13 @@ module: ray_cluster_status
 short_description: Read the running Ray cluster and compare it with the plan's expected nodes
 version_added: 0.1.0
 description:
-  - Runs on the head host and reads the cluster from inside the head container with
-    C(docker exec); nothing is changed.
-  - The node list comes from the GCS node table (the list C(ray.nodes) returns), read by a short
-    Python script in the container through Ray's GCS client, so no driver job is registered;
-    if that internal API is missing it falls back to C(ray.init) with C(address=auto) and
-    C(ray.nodes).
+  - Runs on the head host and reads the cluster; nothing is changed.
+  - The node list is the GCS node table (the list C(ray.nodes) returns). With O(dashboard_url) it is
+    read first from the head's dashboard (C(GET /nodes?view=summary), about 0.1 s). When no URL is
+    given, or the dashboard does not answer (it starts after the GCS), it is read from inside the
+    head container with C(docker exec), by a short Python script through Ray's GCS client, so no
+    driver job is registered; if that internal API is missing it falls back to C(ray.init) with
+    C(address=auto) and C(ray.nodes).
   - Each Ray node is matched to an entry of O(expected_nodes) by its IP address and node manager
     port, which the plan pins per container. Dead entries that Ray keeps for restarted containers
     are listed but never count as alive.
@@ -67,6 +68,18 @@ options:
     description:
       - The GCS store on this host (the plan's C(cluster.gcs_storage_path)); its presence and size
         are returned in RV(ansible_facts.ray_cluster.gcs_storage). Empty for none.
+    type: str
+    default: ""
+  dashboard_url:
+    description:
+      - The head's dashboard as this host reaches it (the plan's C(cluster.dashboard_url)). Empty reads
+        the node table from inside the head container only.
+    type: str
+    default: ""
+  token_file:
+    description:
+      - The file holding the cluster's token on this host (the plan's C(cluster.auth_token_file)), sent
+        to the dashboard as a bearer token. Empty when token authentication is off.
     type: str
     default: ""
   read_status:
@@ -160,7 +173,7 @@ ansible_facts:
         source:
           description:
             - Where the node table came from, C(gcs) (GCS client) or C(driver) (fallback through
-              C(ray.init) and C(ray.nodes)).
+              C(ray.init) and C(ray.nodes)) or C(dashboard) (O(dashboard_url)).
           type: str
           sample: gcs
         status:
@@ -201,6 +214,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import (
     ClusterIncompleteError,
+    dashboard_fetch,
     node_reader,
     store_usage,
     wait_for_cluster,
@@ -218,13 +232,16 @@ def main() -> None:
             "docker_cli": {"type": "str", "default": "docker"},
             "gcs_storage_path": {"type": "str", "default": ""},
             "read_status": {"type": "bool", "default": True},
+            "dashboard_url": {"type": "str", "default": ""},
+            "token_file": {"type": "str", "default": "", "no_log": False},
         },
         supports_check_mode=True,
     )
     p = module.params
     docker = p["docker_cli"] if "/" in p["docker_cli"] else module.get_bin_path(p["docker_cli"], required=True)
 
-    read = node_reader(module.run_command, docker, p["container"], p["read_status"])
+    fetch = dashboard_fetch(p["dashboard_url"], p["token_file"]) if p["dashboard_url"] else None
+    read = node_reader(module.run_command, docker, p["container"], p["read_status"], fetch)
 
     store = store_usage(p["gcs_storage_path"]) if p["gcs_storage_path"] else None
     try:

@@ -37,6 +37,9 @@ def host_vars(tmp_path: Path, node_ip: str = NODE_IP) -> dict[str, Any]:
         "ansible_connection": "local",
         "ansible_python_interpreter": sys.executable,
         "ray_node_ip": node_ip,
+        # The status module asks the head's dashboard first: on loopback, where nothing answers, so
+        # these tests send nothing to the documentation address above and read the fake docker.
+        "ray_cluster_dashboard_bind": "loopback",
         "ray_cluster_compose_dir": str(tmp_path / "compose"),
         "ray_cluster_auth_token_file": str(tmp_path / "secrets" / "auth_token"),
         "ray_cluster_gcs_storage_dir": str(tmp_path / "gcs"),

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +14,20 @@ from typing import Any
 import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import (
+    DASHBOARD_STATE_PATH,
+    DASHBOARD_SUMMARY_PATH,
     NODE_TABLE_MARKER,
     NODE_TABLE_SCRIPT,
     ClusterIncompleteError,
     cluster_now,
     command_error,
+    dashboard_fetch,
     format_missing,
+    node_reader,
     node_table_argv,
+    parse_dashboard_nodes,
     parse_node_table_output,
+    read_dashboard_nodes,
     status_argv,
     store_usage,
     summarize_cluster,
@@ -714,3 +721,123 @@ def test_cluster_now_says_why_it_could_not_read() -> None:
     assert error.endswith(
         "docker exec ray-head python3 (node table) failed (rc=1): Error response from daemon: container ray-head is not running"
     )
+
+
+# The dashboard's two node reads and the node table script's output, read one after the other from
+# the lab's converged cluster (Ray 2.60.0: 11 alive nodes, 11 dead ones left by restarted containers).
+SUMMARY = FIXTURES / "node_tables" / "ray2600_dashboard_nodes_summary.json"
+STATE = FIXTURES / "node_tables" / "ray2600_dashboard_state_nodes.json"
+SAME_CLUSTER = FIXTURES / "node_tables" / "ray2600_dashboard_same_cluster.stdout"
+DASHBOARD_PATHS = {DASHBOARD_SUMMARY_PATH: SUMMARY, DASHBOARD_STATE_PATH: STATE}
+
+
+def test_dashboard_nodes_are_the_node_table() -> None:
+    from_dashboard = parse_dashboard_nodes(SUMMARY.read_text(), STATE.read_text())
+    source, from_script = parse_node_table_output(SAME_CLUSTER.read_text())
+    assert source == "gcs"
+    assert (len(from_dashboard), sum(n["Alive"] for n in from_dashboard)) == (22, 11)
+    alive = {n["NodeID"]: n for n in from_script if n["Alive"]}
+    # Every key, equal for every alive node: resource names too (the summary alone camelCases them).
+    assert {n["NodeID"]: n for n in from_dashboard if n["Alive"]} == alive
+    assert "object_store_memory" in next(iter(alive.values()))["Resources"]
+    assert {n["NodeID"] for n in from_dashboard if not n["Alive"]} == {n["NodeID"] for n in from_script if not n["Alive"]}
+    expected = [
+        {
+            "host": n["NodeManagerAddress"],
+            "name": n["NodeID"][:8],
+            "ip": n["NodeManagerAddress"],
+            "node_manager_port": n["NodeManagerPort"],
+        }
+        for n in alive.values()
+    ]
+    by_dashboard, by_script = summarize_cluster(from_dashboard, expected), summarize_cluster(from_script, expected)
+    assert by_dashboard["whole"]
+    assert {k: v for k, v in by_dashboard.items() if k != "nodes"} == {k: v for k, v in by_script.items() if k != "nodes"}
+    # A dead node's entry in the summary may have lost its port: it never counts, only its id is compared.
+    assert sorted((n for n in by_dashboard["nodes"] if n["alive"]), key=str) == sorted(
+        (n for n in by_script["nodes"] if n["alive"]), key=str
+    )
+    assert sorted(n["id"] for n in by_dashboard["nodes"]) == sorted(n["id"] for n in by_script["nodes"])
+
+
+def _state(nodes: list[dict[str, Any]], total: int | None = None) -> str:
+    return json.dumps({"data": {"result": {"total": len(nodes) if total is None else total, "result": nodes}}})
+
+
+@pytest.mark.parametrize(
+    ("summary", "state", "message"),
+    [
+        ("<html>401</html>", _state([]), "the dashboard's node summary is not JSON"),
+        ('{"result": false, "msg": "Unauthorized"}', _state([]), "expected {'data': {...}} as the dashboard's node summary"),
+        ('{"data": {"summary": [{"hostname": "x"}]}}', _state([]), "expected {'data': {'summary'"),
+        ('{"data": {"summary": [{"raylet": {"state": "ALIVE"}}]}}', _state([]), "entry 0: no nodeId"),
+        ('{"data": {"summary": []}}', '{"data": {"result": {"result": [{"state": "ALIVE"}]}}}', "{'node_id': ...}"),
+        ('{"data": {"summary": []}}', _state([{"node_id": "a"}], total=101), "truncated: 1 of 101 nodes"),
+        ('{"data": {"summary": [{"raylet": {"nodeId": "b", "state": "ALIVE"}}]}}', _state([{"node_id": "a"}]), "node b is in"),
+    ],
+)
+def test_dashboard_nodes_errors(summary: str, state: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_dashboard_nodes(summary, state)
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path):
+    """A real HTTP server on loopback answering the dashboard's two node reads with the fixtures, only
+    to the bearer token in a token file; yields (url, token file, requests seen)."""
+    import http.server
+    import threading
+
+    token = "t0ken-for-the-test"  # noqa: S105 - a test value
+    token_file = tmp_path / "auth_token"
+    token_file.write_text(token + "\n")
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Authorization")))
+            ok = self.headers.get("Authorization") == f"Bearer {token}" and self.path in DASHBOARD_PATHS
+            self.send_response(200 if ok else 401)
+            self.end_headers()
+            self.wfile.write(DASHBOARD_PATHS[self.path].read_bytes() if ok else b"Unauthorized")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", str(token_file), seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_dashboard_fetch_sends_the_token(dashboard: tuple[str, str, list[Any]]) -> None:
+    url, token_file, seen = dashboard
+    assert len(read_dashboard_nodes(dashboard_fetch(url + "/", token_file))) == 22
+    bearer = "Bearer t0ken-for-the-test"
+    assert seen == [(DASHBOARD_SUMMARY_PATH, bearer), (DASHBOARD_STATE_PATH, bearer)]
+    with pytest.raises(ValueError, match=r"GET http://127\.0\.0\.1:\d+/nodes\?view=summary: HTTP Error 401"):
+        read_dashboard_nodes(dashboard_fetch(url))
+    with pytest.raises(ValueError, match="No such file"):
+        dashboard_fetch(url, token_file + ".gone")(DASHBOARD_SUMMARY_PATH)
+
+
+def test_node_reader_prefers_the_dashboard_and_falls_back_to_the_container(dashboard: tuple[str, str, list[Any]]) -> None:
+    url, token_file, _ = dashboard
+    calls: list[list[str]] = []
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        calls.append(argv)
+        return 0, SAME_CLUSTER.read_text(), ""
+
+    source, nodes, status = node_reader(run, "/usr/bin/docker", "ray-head", False, dashboard_fetch(url, token_file))()
+    assert (source, len(nodes), status, calls) == ("dashboard", 22, None, [])
+    # A wrong token, then a dashboard that is not listening: the container's own read, each time.
+    for fetch in (dashboard_fetch(url), dashboard_fetch("http://127.0.0.1:9", timeout=1)):
+        source, nodes, _ = node_reader(run, "/usr/bin/docker", "ray-head", False, fetch)()
+        assert (source, len(nodes)) == ("gcs", 22)
+    assert calls == [node_table_argv("/usr/bin/docker", "ray-head")] * 2
+    # Both failing: the container's error.
+    with pytest.raises(ValueError, match=r"docker exec ray-head python3 \(node table\) failed \(rc=1\)"):
+        node_reader(lambda argv: (1, "", "boom"), "/usr/bin/docker", "ray-head", False, dashboard_fetch(url))()
