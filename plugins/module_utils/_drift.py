@@ -21,6 +21,7 @@ from typing import Any
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content, compose_services
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,
+    parse_ufw_files,
     parse_ufw_status,
     ufw_rule_diff,
 )
@@ -68,15 +69,21 @@ def ufw_drift(
     ufw = probe.get("ufw")
     if ufw is None:
         return ["ufw: not installed"]
-    if ufw.get("added") is None or ufw.get("status") is None:
-        return ["ufw: its rules or state could not be read"]
+    if "files" in ufw:  # ray_cluster_deployed: UFW's files
+        if ufw["loaded"] is None or ufw["files"].get("conf") is None or ufw["files"].get("defaults") is None:
+            return ["ufw: its rules or state could not be read"]
+        rules, state = parse_ufw_files(ufw["files"], ufw["loaded"])
+    else:  # the ufw role: `ufw show added` and `ufw status verbose` as printed
+        if ufw.get("added") is None or ufw.get("status") is None:
+            return ["ufw: its rules or state could not be read"]
+        rules = parse_ufw_added(ufw["added"]) if ufw["added"].strip() else []
+        state = parse_ufw_status(ufw["status"])
     problems = []
-    diff = ufw_rule_diff(parse_ufw_added(ufw["added"]) if ufw["added"].strip() else [], firewall, comment_prefix)
+    diff = ufw_rule_diff(rules, firewall, comment_prefix)
     if diff["add"]:
         problems.append(f"ufw: {len(diff['add'])} planned rule(s) missing")
     if remove_stale and diff["delete"]:
         problems.append(f"ufw: {len(diff['delete'])} rule(s) the plan no longer has")
-    state = parse_ufw_status(ufw["status"])
     if not state["active"]:
         problems.append("ufw: inactive")
     for direction, policy in (("incoming", "deny"), ("outgoing", "allow")):

@@ -1,10 +1,13 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Compare the plan's firewall rules with what UFW has, read from ``ufw show added``.
+"""Compare the plan's firewall rules with what UFW has, read from ``ufw show added`` or from UFW's
+own files.
 
 The ufw role reads ``ufw show added`` once, and only the rules :func:`ufw_rule_diff` returns go
 through ``community.general.ufw``: a rerun with nothing to do costs one command, however many
-rules the plan has.
+rules the plan has. The read of every host before a run (``ray_cluster_deployed``) reads the files
+those commands read (:data:`UFW_FILES`) instead of starting UFW's Python twice: the same rules and
+state (:func:`parse_ufw_files`), in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -148,3 +151,95 @@ def parse_ufw_status(status_verbose: str) -> dict[str, Any]:
             for policy, direction in _DEFAULTS_RE.findall(line):
                 state[direction] = policy
     return state
+
+
+# --------------------------------------------------------------------------------------------
+# UFW's own files (what `ufw show added` and `ufw status verbose` read)
+# --------------------------------------------------------------------------------------------
+
+# Key -> path. The rules are the ``### tuple ###`` lines UFW writes and reads back itself.
+UFW_FILES = {
+    "rules": "/etc/ufw/user.rules",
+    "rules6": "/etc/ufw/user6.rules",
+    "conf": "/etc/ufw/ufw.conf",
+    "defaults": "/etc/default/ufw",
+}
+# `ufw status` says active when ENABLED=yes and its chains are loaded (it lists this one).
+UFW_LOADED_CHAIN = "ufw-user-input"
+_TUPLE = "### tuple ###"
+_ANY_NET = ("0.0.0.0/0", "::/0")
+_ACTIONS = ("allow", "deny", "reject", "limit")
+_POLICIES = {"ACCEPT": "allow", "DROP": "deny", "REJECT": "reject"}
+
+
+def _tuple_rule(line: str) -> dict[str, str]:
+    """One ``### tuple ###`` line: ``action proto dport dst sport src [dapp sapp] direction[_iface]
+    [comment=hex]`` -> a rule as :func:`parse_ufw_added` returns it. Logged, routed, interface and
+    application rules, which this collection never writes, come back with action ``other``."""
+    words = line[len(_TUPLE) :].split()
+    comment = ""
+    if words and words[-1].startswith("comment="):
+        try:
+            comment = bytes.fromhex(words.pop()[len("comment=") :]).decode("utf-8", "replace")
+        except ValueError:
+            raise ValueError(f"cannot parse the comment of UFW rule {line!r}") from None
+    if len(words) not in (7, 9):
+        raise ValueError(f"expected 'action proto dport dst sport src [dapp sapp] direction' in UFW rule {line!r}")
+    action, proto, dport, dst, _sport, src = words[:6]
+    direction = words[-1]
+    rule = {
+        "action": action if action in _ACTIONS and len(words) == 7 and "_" not in direction else "other",
+        "port": "" if dport == "any" else dport,
+        "proto": proto,
+        "src": _normalise_src("any" if src in _ANY_NET else src),
+        "dst": "any" if dst in _ANY_NET else dst,
+        "direction": direction,
+        "comment": comment,
+        "raw": line,
+    }
+    return rule
+
+
+def parse_ufw_rules(*texts: str | None) -> list[dict[str, str]]:
+    """The rules in ``user.rules`` and ``user6.rules`` (``None`` for a file that is not there), once
+    each: a rule for any address is in both files, as ``ufw show added`` prints it once."""
+    rules: list[dict[str, str]] = []
+    seen: set[tuple[str, ...]] = set()
+    for text in texts:
+        for line in str(text or "").splitlines():
+            if not line.startswith(_TUPLE):
+                continue
+            rule = _tuple_rule(line.strip())
+            key = tuple(v for k, v in sorted(rule.items()) if k != "raw")
+            if key not in seen:
+                seen.add(key)
+                rules.append(rule)
+    return rules
+
+
+def _settings(text: str | None) -> dict[str, str]:
+    """``KEY=value`` lines of a shell-style settings file (quotes dropped)."""
+    found = {}
+    for line in str(text or "").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            found[key.strip()] = value.strip().strip("\"'")
+    return found
+
+
+def parse_ufw_files(files: dict[str, str | None], loaded: bool) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    """UFW's rules and state from its files (:data:`UFW_FILES` keys -> text) and whether its chains
+    are loaded: the rules as :func:`parse_ufw_added` returns them and the state as
+    :func:`parse_ufw_status` does (``active`` when enabled and loaded)."""
+    if files.get("conf") is None or files.get("defaults") is None:
+        raise ValueError(f"expected UFW's {UFW_FILES['conf']} and {UFW_FILES['defaults']}")
+    conf, defaults = _settings(files["conf"]), _settings(files["defaults"])
+    level = conf.get("LOGLEVEL", "low").lower()
+    state = {
+        "active": conf.get("ENABLED", "no").lower() == "yes" and bool(loaded),
+        "logging": level,
+        "incoming": _POLICIES.get(defaults.get("DEFAULT_INPUT_POLICY", "").upper()),
+        "outgoing": _POLICIES.get(defaults.get("DEFAULT_OUTPUT_POLICY", "").upper()),
+        "routed": _POLICIES.get(defaults.get("DEFAULT_FORWARD_POLICY", "").upper()),
+    }
+    return parse_ufw_rules(files.get("rules"), files.get("rules6")), state

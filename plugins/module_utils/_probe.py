@@ -21,6 +21,7 @@ import stat as stat_mod
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import UFW_FILES, UFW_LOADED_CHAIN
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import token_file_digest
 
 if TYPE_CHECKING:
@@ -212,16 +213,20 @@ def read_services(run: Runner, systemctl: str | None, names: Iterable[str]) -> d
 # --------------------------------------------------------------------------------------------
 
 
-def read_ufw(run: Runner, ufw: str | None) -> dict[str, str | None] | None:
-    """``ufw show added`` and ``ufw status verbose`` as printed (``None`` for a failed one);
-    ``None`` without ufw."""
+def read_ufw(run: Runner, ufw: str | None, iptables: str | None, files: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """UFW's files (``files``, by default :data:`UFW_FILES`: key -> path; read as key -> text, ``None``
+    for a missing one) and whether its chains are loaded (``iptables -L`` of
+    :data:`UFW_LOADED_CHAIN`; ``None`` without iptables): what ``ufw show added`` and ``ufw status
+    verbose`` read, without starting UFW's Python twice. ``None`` without ufw."""
     if not ufw:
         return None
-    result: dict[str, str | None] = {}
-    for key, argv in (("added", [ufw, "show", "added"]), ("status", [ufw, "status", "verbose"])):
-        rc, stdout, _stderr = run(argv)
-        result[key] = stdout if rc == 0 else None
-    return result
+    loaded = None
+    if iptables:
+        rc, _out, _err = run([iptables, "-n", "-L", UFW_LOADED_CHAIN])
+        loaded = rc == 0
+    paths = files or UFW_FILES
+    texts = read_files(paths.values())
+    return {"files": {key: texts[path] for key, path in paths.items()}, "loaded": loaded}
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,7 +435,8 @@ def probe(
         services = list(services)
         result["services"] = read_services(run, which("systemctl") if services else None, services)
     if ufw:
-        result["ufw"] = read_ufw(run, which("ufw"))
+        ufw_path = which("ufw")
+        result["ufw"] = read_ufw(run, ufw_path, which("iptables") if ufw_path else None)
     if docker:
         result["docker"] = read_docker(run, which("docker"), images, container_label)
     if token_file:

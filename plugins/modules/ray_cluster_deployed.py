@@ -25,8 +25,10 @@ description:
   - O(packages) - each Debian package's installed version, from one C(dpkg-query) call.
   - O(services) - whether each systemd unit is enabled and active (C(systemctl show), one call per
     unit).
-  - O(ufw) - the rules added to UFW (C(ufw show added)) and its state (C(ufw status verbose)), as
-    printed.
+  - O(ufw) - UFW's own files (its rules, C(/etc/ufw/user.rules) and C(user6.rules), and its settings,
+    C(/etc/ufw/ufw.conf) and C(/etc/default/ufw)) as they are, and whether its chains are loaded
+    (C(iptables -L ufw-user-input)) - what C(ufw show added) and C(ufw status verbose) read, without
+    starting UFW twice.
   - O(docker) - C(docker info), the ids of the images of O(images) and C(docker inspect) of every
     container, running or not, labelled O(container_label).
   - A file or path that exists but cannot be read (permissions; for O(files) also a directory or a
@@ -67,7 +69,8 @@ options:
     elements: str
   ufw:
     description:
-      - Read UFW's added rules and its status (RV(ufw)); null when C(ufw) is not installed.
+      - Read UFW's rules and settings files and whether its chains are loaded (RV(ufw)); null when C(ufw) is
+        not installed.
     type: bool
     default: false
   docker:
@@ -130,7 +133,7 @@ notes:
     with and without privilege escalation. O(ufw), O(docker) and O(stat) of the collection's
     private files need it (C(become=true)).
   - Executables are looked up on E(PATH) and in the C(sbin) directories, C(/usr/bin) first for
-    C(docker) and C(/usr/sbin) first for C(ufw). The commands run with C(LC_ALL=C), so their text
+    C(docker) and C(/usr/sbin) first for C(ufw) and C(iptables). The commands run with C(LC_ALL=C), so their text
     is not translated.
   - A Docker client that cannot reach its daemon exits 0 with only its own half of C(docker info);
     the module counts that as failed (RV(docker.info) null, the reason in RV(docker.error)).
@@ -237,18 +240,22 @@ services:
   type: dict
   sample: {docker: {enabled: true, active: true}, nosuch: {enabled: false, active: false}}
 ufw:
-  description: UFW as printed; null when C(ufw) is not installed.
+  description: UFW's files as they are; null when C(ufw) is not installed.
   returned: when O(ufw=true)
   type: dict
   contains:
-    added:
-      description: What C(ufw show added) printed; null when it failed.
-      type: str
-      sample: "Added user rules (see 'ufw status' for running firewall):\nufw allow 22/tcp comment 'ray_cluster ssh'\n"
-    status:
-      description: What C(ufw status verbose) printed; null when it failed.
-      type: str
-      sample: "Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), deny (routed)\n..."
+    files:
+      description:
+        - C(rules) (C(/etc/ufw/user.rules)), C(rules6) (C(/etc/ufw/user6.rules)), C(conf) (C(/etc/ufw/ufw.conf))
+          and C(defaults) (C(/etc/default/ufw)), each the file's text or null when it does not exist.
+      type: dict
+      sample:
+        rules: "...\n### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment=7261795f...\n"
+        conf: "ENABLED=yes\nLOGLEVEL=low\n"
+    loaded:
+      description: Whether UFW's chains are loaded (C(ufw status) says active only then); null without C(iptables).
+      type: bool
+      sample: true
 docker:
   description: Docker as read; null when C(docker) is not installed.
   returned: when O(docker=true)
@@ -298,7 +305,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._probe imp
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import cluster_now, dashboard_fetch
 
 # Where the collection's hosts have these (Debian packages docker.io and ufw); searched before PATH.
-BIN_DIRS = {"docker": ["/usr/bin"], "ufw": ["/usr/sbin"]}
+BIN_DIRS = {"docker": ["/usr/bin"], "ufw": ["/usr/sbin"], "iptables": ["/usr/sbin"]}
 # Untranslated output: the controller parses ufw's text.
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C"}
 

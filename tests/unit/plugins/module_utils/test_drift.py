@@ -25,6 +25,9 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan impo
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "probe"
 # ufw status verbose as the lab's servers print it (active, deny incoming, allow outgoing, logging low).
 UFW_STATUS = (FIXTURES / "ufw-status-verbose.txt").read_text(encoding="utf-8")
+# UFW's settings files as the lab's servers have them (enabled, logging low, the same policies).
+UFW_CONF = (FIXTURES / "ufw" / "ufw.conf").read_text(encoding="utf-8")
+UFW_DEFAULTS = (FIXTURES / "ufw" / "default-ufw").read_text(encoding="utf-8")
 IMAGE = "wizardsofts/ray:2.60.0-py311"
 IMAGE_ID = "sha256:" + "a5" * 32
 TOKEN_TEXT = "k3x9q2vz8m1w7t4r6y0p5n2b8c4d6f1h3j5l7s9u0a2e4g6i8o1\n"  # noqa: S105 (a test value)
@@ -43,6 +46,18 @@ def _rules_text(firewall: list[dict[str, Any]]) -> str:
         src = "" if rule["src"] == "any" else f"from {rule['src']} "
         lines.append(f"ufw allow {src}to any port {rule['port']} proto {rule['proto']} comment '{rule['comment']}'")
     return "\n".join(lines) + "\n"
+
+
+def _tuple(rule: dict[str, Any]) -> str:
+    """A rule as UFW writes it in user.rules."""
+    src = "0.0.0.0/0" if rule["src"] == "any" else rule["src"]
+    return f"### tuple ### allow {rule['proto']} {rule['port']} 0.0.0.0/0 any {src} in comment={rule['comment'].encode().hex()}"
+
+
+def _ufw_files(firewall: list[dict[str, Any]]) -> dict[str, Any]:
+    """What ray_cluster_deployed reads of UFW where the ufw role has applied ``firewall``."""
+    rules = "### RULES ###\n\n" + "".join(_tuple(r) + "\n-A ufw-user-input ...\n\n" for r in firewall) + "### END RULES ###\n"
+    return {"files": {"rules": rules, "rules6": "", "conf": UFW_CONF, "defaults": UFW_DEFAULTS}, "loaded": True}
 
 
 def _container(
@@ -78,7 +93,7 @@ def matching_probe(plan: dict[str, Any], host: str) -> dict[str, Any]:
         "stats": stats,
         "packages": dict.fromkeys(PACKAGES, "1.0"),
         "services": {"docker": {"enabled": True, "active": True}},
-        "ufw": {"added": _rules_text(hplan["firewall"]), "status": UFW_STATUS},
+        "ufw": _ufw_files(hplan["firewall"]),
         "docker": {"info": info, "error": "", "images": {IMAGE: IMAGE_ID}, "containers": containers},
     }
 
@@ -145,12 +160,25 @@ def _extra_container(probe: dict[str, Any]) -> None:
 
 
 def _first_rule_removed(probe: dict[str, Any]) -> None:
-    lines = probe["ufw"]["added"].splitlines()
-    probe["ufw"]["added"] = "\n".join(lines[:1] + lines[2:]) + "\n"
+    files = probe["ufw"]["files"]
+    first = next(line for line in files["rules"].splitlines() if line.startswith("### tuple"))
+    files["rules"] = files["rules"].replace(first + "\n", "")
+
+
+STALE = {"port": "6380", "proto": "tcp", "src": "10.9.9.9", "comment": "ray_cluster old"}
 
 
 def _stale_rule(probe: dict[str, Any]) -> None:
-    probe["ufw"]["added"] += "ufw allow from 10.9.9.9 to any port 6380 proto tcp comment 'ray_cluster old'\n"
+    probe["ufw"]["files"]["rules6"] += _tuple(STALE) + "\n"
+
+
+def _ufw_setting(key: str, old: str, new: str) -> Any:
+    def change(probe: dict[str, Any]) -> None:
+        files = probe["ufw"]["files"]
+        assert old in files[key]
+        files[key] = files[key].replace(old, new)
+
+    return change
 
 
 def _edited_file(path_key: str) -> Any:
@@ -166,17 +194,15 @@ WORKERS_FILE = "/opt/ray-cluster/workers/compose.yaml"
 # (id, host, change, a word each expected line must contain)
 DIFFERENCES = [
     ("ufw-missing", "lab-80", _set(("ufw",), None), "ufw: not installed"),
-    ("ufw-unreadable", "lab-80", _set(("ufw", "added"), None), "could not be read"),
+    ("ufw-unreadable", "lab-80", _set(("ufw", "loaded"), None), "could not be read"),
+    ("ufw-conf-missing", "lab-80", _set(("ufw", "files", "conf"), None), "could not be read"),
     ("ufw-rule-missing", "lab-80", _first_rule_removed, "planned rule(s) missing"),
+    ("ufw-rules-file-missing", "lab-80", _set(("ufw", "files", "rules"), None), "planned rule(s) missing"),
     ("ufw-stale-rule", "lab-80", _stale_rule, "no longer has"),
-    ("ufw-inactive", "lab-80", _set(("ufw", "status"), "Status: inactive\n"), "inactive"),
-    ("ufw-logging", "lab-80", _set(("ufw", "status"), UFW_STATUS.replace("on (low)", "on (medium)")), "logging is medium"),
-    (
-        "ufw-policy",
-        "lab-80",
-        _set(("ufw", "status"), UFW_STATUS.replace("deny (in", "allow (in")),
-        "default incoming",
-    ),
+    ("ufw-disabled", "lab-80", _ufw_setting("conf", "ENABLED=yes", "ENABLED=no"), "inactive"),
+    ("ufw-not-loaded", "lab-80", _set(("ufw", "loaded"), False), "inactive"),
+    ("ufw-logging", "lab-80", _ufw_setting("conf", "LOGLEVEL=low", "LOGLEVEL=medium"), "logging is medium"),
+    ("ufw-policy", "lab-80", _ufw_setting("defaults", 'INPUT_POLICY="DROP"', 'INPUT_POLICY="ACCEPT"'), "default incoming"),
     ("package-removed", "lab-80", _set(("packages", "python3-yaml"), None), "package python3-yaml"),
     ("daemon-json-edited", "lab-80", _edited_file("/etc/docker/daemon.json"), "daemon.json: content differs"),
     ("daemon-json-mode", "lab-80", _set(("stats", "/etc/docker/daemon.json", "mode"), "0666"), "mode 0666"),
@@ -255,3 +281,30 @@ def test_a_read_that_did_not_happen_never_matches(plan: dict[str, Any]) -> None:
     assert judge_all({}, plan, "lab-80")
     assert docker_drift({}, PACKAGES, DAEMON_JSON, "25.0", "2.24.0", "/etc/docker/daemon.json")
     assert compose_drift({"deployed": {}}, plan, "lab-80", "workers", FINGERPRINT, sha256_text(TOKEN_TEXT))
+
+
+# The ufw role judges what UFW prints (`ufw show added`, `ufw status verbose`) with the same function.
+PRINTED = [
+    ("unreadable", _set(("ufw", "added"), None), "could not be read"),
+    (
+        "rule-missing",
+        lambda ufw: ufw.update(added="\n".join(ufw["added"].splitlines()[:1] + ufw["added"].splitlines()[2:])),
+        "missing",
+    ),
+    ("stale-rule", lambda ufw: ufw.update(added=ufw["added"] + _rules_text([STALE]).splitlines()[1] + "\n"), "no longer has"),
+    ("inactive", lambda ufw: ufw.update(status="Status: inactive\n"), "inactive"),
+    ("logging", lambda ufw: ufw.update(status=UFW_STATUS.replace("on (low)", "on (medium)")), "logging is medium"),
+    ("policy", lambda ufw: ufw.update(status=UFW_STATUS.replace("deny (in", "allow (in")), "default incoming"),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), [case[1:] for case in PRINTED], ids=[case[0] for case in PRINTED])
+def test_each_ufw_difference_is_named_from_what_ufw_prints(plan: dict[str, Any], change: Any, expected: str) -> None:
+    firewall = plan["hosts"]["lab-80"]["firewall"]
+    probe = {"ufw": {"added": _rules_text(firewall), "status": UFW_STATUS}}
+    assert ufw_drift(probe, firewall, "ray_cluster", "low", True) == []
+    if expected == "could not be read":
+        change(probe)
+    else:
+        change(probe["ufw"])
+    assert any(expected in line for line in ufw_drift(probe, firewall, "ray_cluster", "low", True))

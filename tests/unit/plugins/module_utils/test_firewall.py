@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,
+    parse_ufw_files,
+    parse_ufw_rules,
     parse_ufw_status,
     ufw_rule_diff,
 )
@@ -335,3 +338,86 @@ STATES = [
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in STATES], ids=[c[0] for c in STATES])
 def test_parse_ufw_status(text: str, expected: dict[str, object]) -> None:
     assert parse_ufw_status(text) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# UFW's files: the same rules and state as `ufw show added` and `ufw status verbose`
+# --------------------------------------------------------------------------------------------
+
+UFW = Path(__file__).resolve().parents[2] / "fixtures" / "probe" / "ufw"
+NAMES = {"rules": "user.rules", "rules6": "user6.rules", "conf": "ufw.conf", "defaults": "default-ufw"}
+
+
+def ufw_files(**changed: str | None) -> dict[str, str | None]:
+    files: dict[str, str | None] = {key: (UFW / name).read_text() for key, name in NAMES.items()}
+    files.update(changed)
+    return files
+
+
+def _key_of(rule: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        rule["action"],
+        rule.get("direction", "in"),
+        rule["port"],
+        rule["proto"],
+        rule["src"],
+        rule.get("dst", "any"),
+        rule["comment"],
+    )
+
+
+def test_files_hold_what_ufw_prints() -> None:
+    """The lab's capture: every rule `ufw show added` lists, in its order, and the state `ufw status
+    verbose` prints. Rules the collection never writes (logged, routed, on an interface) are
+    ``other`` from the files; `show added`'s parser keeps a logged one as an allow without a port."""
+    rules, state = parse_ufw_files(ufw_files(), loaded=True)
+    printed = parse_ufw_added((UFW / "show-added.txt").read_text())
+    assert len(rules) == len(printed) == 12
+    for from_files, from_text in zip(rules, printed, strict=True):
+        if from_files["action"] == "other":
+            assert from_text["action"] == "other" or " log " in from_text["raw"], (from_files, from_text)
+            continue
+        assert _key_of(from_files) == _key_of(from_text), from_text["raw"]
+    assert state == parse_ufw_status((UFW / "status-verbose.txt").read_text())
+    assert [r["comment"] for r in rules[:4]] == ["ray_cluster ssh"] + ["ray_cluster nodes"] * 3
+    assert rules[-1]["action"] == "deny" and rules[-1]["src"] == "2001:db8::/32"  # v6 only, once
+
+
+def test_files_diff_like_the_printed_rules() -> None:
+    desired = [r for r in parse_ufw_added((UFW / "show-added.txt").read_text()) if r["comment"].startswith("ray_cluster")]
+    rules, _ = parse_ufw_files(ufw_files(), loaded=True)
+    assert ufw_rule_diff(rules, desired, "ray_cluster") == {"add": [], "delete": []}
+    fewer = ufw_files(rules=(UFW / "user.rules").read_text().replace("any 172.28.84.82 in", "any 172.28.84.83 in"))
+    diff = ufw_rule_diff(parse_ufw_files(fewer, loaded=True)[0], desired, "ray_cluster")
+    assert [r["src"] for r in diff["add"]] == ["172.28.84.82"]
+    assert [r["src"] for r in diff["delete"]] == ["172.28.84.83"]
+
+
+@pytest.mark.parametrize(
+    ("changed", "loaded", "state"),
+    [
+        ({}, False, {"active": False}),  # enabled but its chains are not loaded: `ufw status` says inactive
+        ({"conf": "ENABLED=no\nLOGLEVEL=low\n"}, True, {"active": False}),
+        ({"conf": "ENABLED=yes\nLOGLEVEL=medium\n"}, True, {"active": True, "logging": "medium"}),
+        ({"conf": "ENABLED=yes\nLOGLEVEL=off\n"}, True, {"logging": "off"}),
+        (
+            {"defaults": 'DEFAULT_INPUT_POLICY="ACCEPT"\nDEFAULT_OUTPUT_POLICY="DROP"\n'},
+            True,
+            {"incoming": "allow", "outgoing": "deny"},
+        ),
+        ({"defaults": "DEFAULT_INPUT_POLICY=REJECT\n"}, True, {"incoming": "reject", "outgoing": None}),
+    ],
+)
+def test_file_states(changed: dict[str, str], loaded: bool, state: dict[str, Any]) -> None:
+    _, seen = parse_ufw_files(ufw_files(**changed), loaded=loaded)
+    assert {k: seen[k] for k in state} == state
+
+
+def test_no_rules_files_and_bad_files() -> None:
+    assert parse_ufw_files(ufw_files(rules=None, rules6=None), loaded=True)[0] == []
+    with pytest.raises(ValueError, match=r"expected UFW's /etc/ufw/ufw\.conf and /etc/default/ufw"):
+        parse_ufw_files(ufw_files(conf=None), loaded=True)
+    with pytest.raises(ValueError, match="expected 'action proto dport dst sport src"):
+        parse_ufw_rules("### tuple ### allow tcp 22 0.0.0.0/0 any\n")
+    with pytest.raises(ValueError, match="cannot parse the comment"):
+        parse_ufw_rules("### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment=zz\n")

@@ -67,30 +67,6 @@ SHOW_DOCKER = "ActiveState=active\nUnitFileState=enabled\n"
 SHOW_UFW = "ActiveState=inactive\nUnitFileState=enabled\n"  # a oneshot unit: enabled, not active
 SHOW_MISSING = "ActiveState=inactive\nUnitFileState=\n"  # systemctl show nosuch
 
-# /usr/sbin/ufw show added; /usr/sbin/ufw status verbose.
-UFW_ADDED = """\
-Added user rules (see 'ufw status' for running firewall):
-ufw allow 22/tcp comment 'ray_cluster ssh'
-ufw allow from 172.28.84.80/31 to any port 20000:20399 proto tcp comment 'ray_cluster nodes'
-ufw allow from 172.28.84.82 to any port 20000:20399 proto tcp comment 'ray_cluster nodes'
-ufw allow from 172.28.84.84 to any port 20000:20399 proto tcp comment 'ray_cluster nodes'
-"""
-UFW_STATUS = """\
-Status: active
-Logging: on (low)
-Default: deny (incoming), allow (outgoing), deny (routed)
-New profiles: skip
-
-To                         Action      From
---                         ------      ----
-22/tcp                     ALLOW IN    Anywhere                   # ray_cluster ssh
-20000:20399/tcp            ALLOW IN    172.28.84.80/31            # ray_cluster nodes
-20000:20399/tcp            ALLOW IN    172.28.84.82               # ray_cluster nodes
-20000:20399/tcp            ALLOW IN    172.28.84.84               # ray_cluster nodes
-22/tcp (v6)                ALLOW IN    Anywhere (v6)              # ray_cluster ssh
-
-"""
-
 # docker info --format '{{json .}}', trimmed to a few fields.
 INFO_UP = (
     '{"ID":"5e7911b1-bde1-4944-a281-2928d3da5aa6","Containers":4,"ContainersRunning":4,"Images":1,"Driver":"overlay2",'
@@ -375,21 +351,39 @@ def test_read_services_fails_when_systemctl_does() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_read_ufw_as_printed() -> None:
-    run = FakeRunner({(UFW, "show", "added"): (0, UFW_ADDED, ""), (UFW, "status", "verbose"): (0, UFW_STATUS, "")})
-    assert read_ufw(run, UFW) == {"added": UFW_ADDED, "status": UFW_STATUS}
+UFW_FIXTURES = FIXTURES / "ufw"
+IPTABLES = "/usr/sbin/iptables"
+LOADED_ARGV = (IPTABLES, "-n", "-L", "ufw-user-input")
 
 
-def test_read_ufw_failed_commands_and_no_ufw() -> None:
-    run = FakeRunner(
-        {
-            (UFW, "show", "added"): (1, "", "ERROR: You need to be root to run this script\n"),
-            (UFW, "status", "verbose"): (0, UFW_STATUS, ""),
-        }
-    )
-    assert read_ufw(run, UFW) == {"added": None, "status": UFW_STATUS}
+def ufw_files(tmp_path: Path, missing: tuple[str, ...] = ()) -> dict[str, str]:
+    """UFW's four files as a lab server has them, under ``tmp_path`` (``missing`` left out)."""
+    names = {"rules": "user.rules", "rules6": "user6.rules", "conf": "ufw.conf", "defaults": "default-ufw"}
+    files = {}
+    for key, name in names.items():
+        files[key] = str(tmp_path / name)
+        if key not in missing:
+            (tmp_path / name).write_text((UFW_FIXTURES / name).read_text())
+    return files
+
+
+def test_read_ufw_reads_its_files_and_whether_it_is_loaded(tmp_path: Path) -> None:
+    files = ufw_files(tmp_path)
+    run = FakeRunner({LOADED_ARGV: (0, "Chain ufw-user-input (1 references)\n", "")})
+    result = read_ufw(run, UFW, IPTABLES, files)
+    assert result == {"files": {k: Path(v).read_text() for k, v in files.items()}, "loaded": True}
+    assert run.calls == [list(LOADED_ARGV)]  # UFW itself is not run
+
+
+def test_read_ufw_not_loaded_missing_files_no_iptables_no_ufw(tmp_path: Path) -> None:
+    files = ufw_files(tmp_path, missing=("rules6",))
+    run = FakeRunner({LOADED_ARGV: (1, "", "iptables: No chain/target/match by that name.\n")})
+    result = read_ufw(run, UFW, IPTABLES, files)
+    assert result is not None
+    assert (result["loaded"], result["files"]["rules6"], result["files"]["conf"] is not None) == (False, None, True)
+    assert read_ufw(FakeRunner({}), UFW, None, files)["loaded"] is None  # type: ignore[index]
     nothing = FakeRunner({})
-    assert read_ufw(nothing, None) is None
+    assert read_ufw(nothing, None, IPTABLES, files) is None
     assert nothing.calls == []
 
 
@@ -578,11 +572,10 @@ def test_probe_everything(tmp_path: Path) -> None:
         {
             tuple(packages_argv(DPKG_QUERY, names)): (1, DPKG_OUT, DPKG_ERR),
             tuple(service_argv(SYSTEMCTL, "docker")): (0, SHOW_DOCKER, ""),
-            (UFW, "show", "added"): (0, UFW_ADDED, ""),
-            (UFW, "status", "verbose"): (0, UFW_STATUS, ""),
+            LOADED_ARGV: (0, "", ""),
         }
     )
-    which = which_of(dpkg_query=DPKG_QUERY, systemctl=SYSTEMCTL, ufw=UFW, docker=DOCKER)
+    which = which_of(dpkg_query=DPKG_QUERY, systemctl=SYSTEMCTL, ufw=UFW, iptables=IPTABLES, docker=DOCKER)
     result = probe(
         run,
         which,
@@ -598,7 +591,8 @@ def test_probe_everything(tmp_path: Path) -> None:
     assert result["stats"] == {str(tmp_path / "nope"): MISSING_STAT}
     assert result["packages"]["docker.io"] == "26.1.5+dfsg1-9+deb13u1+b1"
     assert result["services"] == {"docker": {"enabled": True, "active": True}}
-    assert result["ufw"] == {"added": UFW_ADDED, "status": UFW_STATUS}
+    assert result["ufw"]["loaded"] is True
+    assert set(result["ufw"]["files"]) == {"rules", "rules6", "conf", "defaults"}
     assert result["docker"]["images"] == {IMAGE: IMAGE_ID}
     assert [c["Name"] for c in result["docker"]["containers"]] == ["/ray-worker-4", "/ray-worker-3"]
 
