@@ -1,6 +1,7 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Filters for the image archive, the token fingerprint, the upgrade's and the engine's version checks and the smoke job."""
+"""Filters for the image archive, the token fingerprint, the upgrade's and the engine's version checks, the smoke
+job and the run's tag selection."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image imp
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
     engine_problems,
     smoke_min_hosts,
+    tags_selected,
     version_problems,
     versions_seen,
 )
@@ -76,6 +78,14 @@ def ray_engine_problems(info: Any, min_engine: str, min_compose: str) -> list[st
         raise AnsibleFilterError(f"ray_engine_problems: {exc}") from None
 
 
+def ray_tags_selected(tags: Any, run_tags: Any, skip_tags: Any) -> bool:
+    """Tags + ``ansible_run_tags`` + ``ansible_skip_tags`` -> whether this run runs tasks with any of the tags."""
+    try:
+        return tags_selected(tags, run_tags, skip_tags)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_tags_selected: {exc}") from None
+
+
 class FilterModule:
     """Filters of wizardsofts.ray_cluster for the roles' lifecycle and the day-2 playbooks."""
 
@@ -88,4 +98,5 @@ class FilterModule:
             "ray_version_problems": ray_version_problems,
             "ray_smoke_min_hosts": ray_smoke_min_hosts,
             "ray_engine_problems": ray_engine_problems,
+            "ray_tags_selected": ray_tags_selected,
         }

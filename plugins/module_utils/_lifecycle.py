@@ -112,3 +112,13 @@ def engine_problems(info: Mapping[str, Any], min_engine: str, min_compose: str) 
         elif release < minimum:
             problems.append(f"{name} {seen} is older than {minimum_text}")
     return problems
+
+
+def tags_selected(tags: Iterable[str], run_tags: Iterable[str], skip_tags: Iterable[str]) -> bool:
+    """Whether this run (``ansible_run_tags``, ``ansible_skip_tags``) runs a task tagged with any of
+    ``tags``: one of them is asked for (or ``all``, or ``tagged``) and not skipped."""
+    for value, name in ((tags, "tags"), (run_tags, "run_tags"), (skip_tags, "skip_tags")):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise ValueError(f"{name}: expected a list of tag names, got {value!r}")
+    run, skip = set(run_tags), set(skip_tags)
+    return any(tag not in skip and (tag in run or "all" in run or "tagged" in run) for tag in tags)

@@ -16,6 +16,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_lifecycle im
     ray_image_archive_file,
     ray_image_manifest_id,
     ray_smoke_min_hosts,
+    ray_tags_selected,
     ray_token_file_text,
     ray_token_fingerprint,
     ray_version_problems,
@@ -35,6 +36,7 @@ def test_filters_are_registered() -> None:
         "ray_version_problems": ray_version_problems,
         "ray_smoke_min_hosts": ray_smoke_min_hosts,
         "ray_engine_problems": ray_engine_problems,
+        "ray_tags_selected": ray_tags_selected,
     }
 
 
@@ -96,3 +98,29 @@ def test_token_file_text_filter() -> None:
     assert ray_token_file_text("abc") == "abc\n"
     with pytest.raises(AnsibleFilterError, match=r"^ray_token_file_text: no token to write"):
         ray_token_file_text("")
+
+
+@pytest.mark.parametrize(
+    ("tags", "run_tags", "skip_tags", "selected"),
+    [
+        (["verify"], ["all"], [], True),  # no --tags
+        (["verify"], ["all"], ["verify"], False),  # --skip-tags verify
+        (["verify"], ["ufw"], [], False),  # --tags ufw
+        (["verify"], ["ufw", "verify"], [], True),
+        (["verify"], ["tagged"], [], True),  # --tags tagged
+        (["ray_head", "ray_worker"], ["ray_worker"], [], True),
+        (["ray_head", "ray_worker"], ["all"], ["ray_head"], True),  # the workers still run
+        (["ray_head", "ray_worker"], ["all"], ["ray_head", "ray_worker"], False),
+        (["ray_head", "ray_worker"], ["ray_head"], ["ray_head"], False),  # asked for, and skipped
+        (["ray_head", "ray_worker"], ["ray_worker"], ["ray_head"], True),
+        ([], ["all"], [], False),
+    ],
+)
+def test_tags_selected(tags: list[str], run_tags: list[str], skip_tags: list[str], selected: bool) -> None:
+    assert ray_tags_selected(tags, run_tags, skip_tags) is selected
+
+
+@pytest.mark.parametrize("bad", ["verify", None, 3])
+def test_tags_selected_wants_lists(bad: Any) -> None:
+    with pytest.raises(AnsibleFilterError, match=r"ray_tags_selected: .*expected a list of tag names"):
+        ray_tags_selected(bad, ["all"], [])
