@@ -19,7 +19,11 @@ NODES = {"port": "20000:20399", "proto": "tcp", "src": "192.0.2.10", "comment": 
 
 
 def preflight(
-    tmp_path: Path, role: str, *extra_vars: str, play_vars: dict[str, object] | None = None, facts: bool = False
+    tmp_path: Path,
+    role: str,
+    *extra_vars: str,
+    play_vars: dict[str, object] | None = None,
+    facts: bool = False,
 ) -> tuple[int, str]:
     """The role's preflight entry point on this machine (local connection): its exit code, and its
     output on one line."""
@@ -93,3 +97,20 @@ def test_docker_engine_preflight_names_the_missing_urls(tmp_path: Path) -> None:
         "host localhost: docker_engine: docker_engine_source=docker_repo, docker_engine_compose_v1=fail, "
         "docker_engine_repo_url='', docker_engine_repo_key_url=''. Docker's repository" in out
     ), out
+
+
+@pytest.mark.parametrize(
+    ("distribution", "major", "refused"),
+    [("Debian", "12", True), ("Debian", "13", False), ("Ubuntu", "24", False), ("Fedora", "41", True)],
+)
+def test_docker_engine_preflight_knows_which_oses_ship_compose_v2(
+    tmp_path: Path, distribution: str, major: str, refused: bool
+) -> None:
+    # Another OS's facts, as gathered (the play's ansible_facts).
+    facts = {"distribution": distribution, "distribution_major_version": major, "distribution_version": major}
+    rc, out = preflight(tmp_path, "docker_engine", play_vars={"ansible_facts": facts})
+    if refused:
+        assert rc == 2, out
+        assert f"host localhost: {distribution} {major} ships Docker Compose v1 only" in out, out
+    else:
+        assert rc == 0, out
