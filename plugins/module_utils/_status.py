@@ -9,6 +9,7 @@ This file runs on the managed (head) host, so it stays importable on Python 3.8+
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import time
@@ -292,7 +293,7 @@ def dashboard_fetch(url: str, token_file: str = "", timeout: float = DASHBOARD_T
             request = urllib.request.Request(url.rstrip("/") + path, headers=headers)  # noqa: S310 - the plan's URL
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the plan's URL
                 return response.read().decode("utf-8")
-        except (OSError, ValueError, urllib.error.URLError) as exc:
+        except (OSError, ValueError, urllib.error.URLError, http.client.HTTPException) as exc:  # a cut answer too
             raise ValueError(f"GET {url.rstrip('/')}{path}: {exc}") from None
 
     return fetch

@@ -796,6 +796,12 @@ def dashboard(tmp_path: Path):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             seen.append((self.path, self.headers.get("Authorization")))
+            if self.path == "/cut" + DASHBOARD_SUMMARY_PATH:  # the answer ends before its length
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.write(b'{"data": ')
+                return
             ok = self.headers.get("Authorization") == f"Bearer {token}" and self.path in DASHBOARD_PATHS
             self.send_response(200 if ok else 401)
             self.end_headers()
@@ -821,6 +827,8 @@ def test_dashboard_fetch_sends_the_token(dashboard: tuple[str, str, list[Any]]) 
         read_dashboard_nodes(dashboard_fetch(url))
     with pytest.raises(ValueError, match="No such file"):
         dashboard_fetch(url, token_file + ".gone")(DASHBOARD_SUMMARY_PATH)
+    with pytest.raises(ValueError, match="IncompleteRead"):
+        dashboard_fetch(url + "/cut")(DASHBOARD_SUMMARY_PATH)
 
 
 def test_node_reader_prefers_the_dashboard_and_falls_back_to_the_container(dashboard: tuple[str, str, list[Any]]) -> None:
