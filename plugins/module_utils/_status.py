@@ -256,6 +256,13 @@ def parse_dashboard_nodes(summary_body: str, state_body: str) -> list[dict[str, 
     if state.get("total") != len(listed):
         raise ValueError(f"the dashboard's node list is truncated: {len(listed)} of {state.get('total')} nodes")
     exact = {n["node_id"]: n for n in listed}
+    summarized = {e["raylet"].get("nodeId") for e in summary}
+    # The two reads are not one snapshot, and the summary follows the GCS a little later than the
+    # list (a node removed by a scale-down stays ALIVE there for a moment): a node they disagree on
+    # makes the reading unusable, and the caller reads the GCS itself.
+    for node in listed:
+        if node.get("state") == "ALIVE" and node["node_id"] not in summarized:
+            raise ValueError(f"node {node['node_id']} is ALIVE in the dashboard's node list but not in its node summary")
     nodes = []
     for i, entry in enumerate(summary):
         raylet = entry["raylet"]
@@ -266,6 +273,11 @@ def parse_dashboard_nodes(summary_body: str, state_body: str) -> list[dict[str, 
         if alive and node_id not in exact:  # registered between the two reads
             raise ValueError(f"node {node_id} is in the dashboard's node summary but not in its node list")
         named = exact.get(node_id, {})
+        if node_id in exact and alive != (named.get("state") == "ALIVE"):
+            raise ValueError(
+                f"node {node_id} is {raylet.get('state')} in the dashboard's node summary "
+                f"but {named.get('state')} in its node list"
+            )
         node = {
             "NodeID": node_id,
             "Alive": alive,

@@ -774,6 +774,17 @@ def _state(nodes: list[dict[str, Any]], total: int | None = None) -> str:
         ('{"data": {"summary": []}}', '{"data": {"result": {"result": [{"state": "ALIVE"}]}}}', "{'node_id': ...}"),
         ('{"data": {"summary": []}}', _state([{"node_id": "a"}], total=101), "truncated: 1 of 101 nodes"),
         ('{"data": {"summary": [{"raylet": {"nodeId": "b", "state": "ALIVE"}}]}}', _state([{"node_id": "a"}]), "node b is in"),
+        # A worker just removed: DEAD in the list, still ALIVE in the summary (seen on the lab).
+        (
+            '{"data": {"summary": [{"raylet": {"nodeId": "b", "state": "ALIVE"}}]}}',
+            _state([{"node_id": "b", "state": "DEAD"}]),
+            "node b is ALIVE in the dashboard's node summary but DEAD in its node list",
+        ),
+        (
+            '{"data": {"summary": []}}',
+            _state([{"node_id": "c", "state": "ALIVE"}]),
+            "node c is ALIVE in the dashboard's node list but not",
+        ),
     ],
 )
 def test_dashboard_nodes_errors(summary: str, state: str, message: str) -> None:
