@@ -32,6 +32,8 @@ RAY_PYTHON_TAG="py$(pin RAY_PYTHON_VERSION | tr -d .)"
 RAY_IMAGE="${RAY_IMAGE:-wizardsofts/ray:${RAY_VERSION}-${RAY_PYTHON_TAG}}"
 # Light layer of the seed's image (pinned next to the Ray version).
 RAY_EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES:-$(pin RAY_IMAGE_EXTRA_PACKAGES)}"
+# The distribution's packages in the image (Redis, for a GCS store the collection deploys).
+RAY_SYSTEM_PACKAGES="${RAY_SYSTEM_PACKAGES:-$(pin RAY_IMAGE_SYSTEM_PACKAGES)}"
 
 CACHE="${LAB_CACHE:-${HERE}/cache}"
 FORCE="${FORCE:-0}"
@@ -203,7 +205,7 @@ else
 fi
 
 ray_hash="$(inputs_hash "$(image_hash "${PYTHON_IMAGE}")" "${ROOT}/roles/ray_image/files/Dockerfile" \
-  "${RAY_VERSION}" "${RAY_EXTRA_PACKAGES}" "${ROOT}/constraints.txt")"
+  "${RAY_VERSION}" "${RAY_EXTRA_PACKAGES}" "${RAY_SYSTEM_PACKAGES}" "${ROOT}/constraints.txt")"
 if have_image "${RAY_IMAGE}" "${ray_hash}"; then
   log "skip ${RAY_IMAGE}: present (inputs ${ray_hash})"
 else
@@ -226,7 +228,7 @@ else
   docker build --build-arg BASE_IMAGE="${PYTHON_IMAGE}" --build-arg RAY_VERSION="${RAY_VERSION}" \
     --label "${INPUTS_LABEL}=${ray_hash}" \
     --build-arg PIP_INDEX_URL="${pip_index}" --build-arg EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES}" \
-    -t "${RAY_IMAGE}" "${ctx}" >"${CACHE}/ray-build-${RAY_VERSION}.log" 2>&1 &
+    --build-arg SYSTEM_PACKAGES="${RAY_SYSTEM_PACKAGES}" -t "${RAY_IMAGE}" "${ctx}" >"${CACHE}/ray-build-${RAY_VERSION}.log" 2>&1 &
   pid=$!
   while kill -0 "${pid}" 2>/dev/null; do
     sleep 10

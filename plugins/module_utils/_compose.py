@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import address_port
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import gcs_redis_password_sh
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
 MANAGED_HEADER = (
@@ -25,6 +26,8 @@ MANAGED_HEADER = (
 # Where the token file is mounted (read-only) inside every Ray container.
 AUTH_TOKEN_CONTAINER_PATH = "/run/secrets/ray-auth-token"  # noqa: S105 (a path, not a secret)
 GCS_STORAGE_CONTAINER_PATH = "/var/lib/ray-gcs"
+# The GCS's Redis: where its data lives in its container.
+GCS_REDIS_DATA_PATH = "/data"
 KINDS = ("head", "workers")
 
 
@@ -84,6 +87,10 @@ def node_environment(node: dict[str, Any], cluster: dict[str, Any]) -> dict[str,
             # restarted head resumes the same cluster, and the workers stay connected.
             env["RAY_gcs_storage"] = "rocksdb"
             env["RAY_gcs_storage_path"] = GCS_STORAGE_CONTAINER_PATH
+        elif cluster["gcs_storage"] == "redis":
+            # The same, kept by the Redis server beside the head (its password: see _head_entrypoint).
+            env["RAY_REDIS_ADDRESS"] = cluster["gcs_redis"]["address"]
+            env["RAY_external_storage_namespace"] = cluster["gcs_redis"]["namespace"]
     return dict(sorted(env.items()))
 
 
@@ -137,6 +144,13 @@ def _healthcheck(node: dict[str, Any], node_ip: str) -> dict[str, Any]:
     }
 
 
+def _logging(cluster: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "driver": "json-file",
+        "options": {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])},
+    }
+
+
 def compose_service(
     host: str, node: dict[str, Any], node_ip: str, cluster: dict[str, Any], token_fingerprint: str = ""
 ) -> dict[str, Any]:
@@ -152,12 +166,12 @@ def compose_service(
         "deploy": {"resources": _resources(node)},
         "healthcheck": _healthcheck(node, node_ip),
         "labels": _labels(host, node, cluster, token_fingerprint),
-        "logging": {
-            "driver": "json-file",
-            "options": {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])},
-        },
+        "logging": _logging(cluster),
         "stop_grace_period": "30s",
     }
+    if node["role"] == "head" and cluster["gcs_storage"] == "redis":
+        service["entrypoint"] = _head_entrypoint(cluster)
+        service["depends_on"] = {cluster["gcs_redis"]["container"]: {"condition": "service_healthy"}}
     volumes = []
     if cluster["auth_mode"] == "token":
         volumes.append(f"{cluster['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro")
@@ -166,6 +180,80 @@ def compose_service(
     if volumes:
         service["volumes"] = volumes
     return service
+
+
+def _sh(script: str) -> str:
+    """A shell script as compose must hold it: ``$`` doubled (compose would interpolate it)."""
+    return script.replace("$", "$$")
+
+
+def _head_entrypoint(cluster: dict[str, Any]) -> list[str]:
+    """With the GCS in Redis, the head's ``ray start`` gets the Redis login on its command line (Ray has
+    no environment variable or file for it): a shell adds it to the planned argv, the password
+    derived from the mounted token file, so it is in no file, environment or compose spec."""
+    redis = cluster["gcs_redis"]
+    password = gcs_redis_password_sh(AUTH_TOKEN_CONTAINER_PATH)
+    script = f'exec "$@" --redis-username={redis["username"]} --redis-password="{password}"'
+    return ["/bin/sh", "-c", _sh(script), "ray-start"]
+
+
+def gcs_redis_service(host: str, cluster: dict[str, Any], token_fingerprint: str) -> dict[str, Any]:
+    """The GCS's Redis server on the head host: bound to the head's node address only, the default
+    user switched off and one ACL user (password derived from the mounted token file, fed on stdin, so
+    it is in no file, environment, compose spec or command line), append-only persistence on the
+    head host's disk, ``noeviction``, bounded memory and logs, and a healthcheck that needs no
+    password (an answering server refuses it with NOAUTH)."""
+    redis = cluster["gcs_redis"]
+    password = gcs_redis_password_sh(AUTH_TOKEN_CONTAINER_PATH)
+    options = [
+        f"--bind {redis['ip']}",
+        f"--port {redis['port']}",
+        "--protected-mode yes",
+        f"--dir {GCS_REDIS_DATA_PATH}",
+        "--appendonly yes",
+        "--appendfsync everysec",
+        "--save ''",
+        f"--maxmemory {redis['maxmemory']}",
+        "--maxmemory-policy noeviction",
+    ]
+    script = (
+        "set -eu\n"
+        f'password="{password}"\n'
+        f"exec redis-server {' '.join(options)} - <<EOF\n"
+        "user default off\n"
+        f"user {redis['username']} on >$password ~* &* +@all\n"
+        "EOF\n"
+    )
+    ping = f"redis-cli -h {redis['ip']} -p {redis['port']} ping 2>&1 | grep -q '^NOAUTH'"
+    prefix = cluster["label_prefix"]
+    return {
+        "image": cluster["image"],
+        "container_name": redis["container"],
+        "network_mode": "host",
+        "restart": "unless-stopped",
+        "entrypoint": ["/bin/sh", "-c", _sh(script)],
+        "deploy": {"resources": {"limits": {"memory": str(redis["memory"])}}},
+        "healthcheck": {
+            "test": ["CMD-SHELL", _sh(ping)],
+            "interval": "10s",
+            "timeout": "5s",
+            "retries": 3,
+            "start_period": "60s",
+            "start_interval": "1s",
+        },
+        "labels": {
+            f"{prefix}.auth-token-sha256": token_fingerprint,
+            f"{prefix}.cluster": cluster["name"],
+            f"{prefix}.server": host,
+            f"{prefix}.service": "ray-gcs-redis",
+        },
+        "logging": _logging(cluster),
+        "stop_grace_period": "30s",
+        "volumes": [
+            f"{cluster['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro",
+            f"{cluster['gcs_storage_path']}:{GCS_REDIS_DATA_PATH}",
+        ],
+    }
 
 
 def spec_hash(service: dict[str, Any]) -> str:
@@ -195,6 +283,8 @@ def compose_services(plan: dict[str, Any], host: str, kind: str, token_fingerpri
         for node in host_plan["nodes"]
         if node["role"] == role
     }
+    if services and kind == "head" and cluster.get("gcs_redis"):
+        services = {cluster["gcs_redis"]["container"]: gcs_redis_service(host, cluster, token_fingerprint), **services}
     if cluster.get("stagger_worker_start") and kind == "workers":
         # Start a host's workers one after the other: each waits for the previous one to be
         # healthy. For hosts too small to start many Ray nodes at once.

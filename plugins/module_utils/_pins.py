@@ -3,7 +3,8 @@
 """The collection's pinned versions, written once: everything else reads them from here.
 
 Private to the collection (no compatibility promise). The planner's defaults import them; the
-ray_image role gets them through the plan (``cluster.version``, ``cluster.image_extra_packages``);
+ray_image role gets them through the plan (``cluster.version``, ``cluster.image_extra_packages``,
+``cluster.image_system_packages``);
 ``lab/images.sh`` reads the lines below with ``sed`` (so each stays one ``NAME = "value"`` line).
 Files that cannot read Python (requirements.txt, constraints.txt, the role argument specs, the
 docs) repeat a value, and tests/unit/test_pins.py fails when one of them differs.
@@ -18,3 +19,6 @@ RAY_PREVIOUS_VERSION = "2.59.0"
 RAY_PYTHON_VERSION = "3.11"
 # The light data layer installed next to Ray in the image (the seed's), pinned.
 RAY_IMAGE_EXTRA_PACKAGES = "pandas==2.1.4 numpy==1.26.3 requests==2.34.2"
+# The distribution's packages installed in the Ray image (apt, from the base image's own sources):
+# the Redis server the collection can deploy as the GCS store (ray_cluster_gcs_storage=redis).
+RAY_IMAGE_SYSTEM_PACKAGES = "redis-server"

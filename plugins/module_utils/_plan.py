@@ -21,10 +21,17 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     address_port,
     check_cluster_members,
     parse_ip,
+    parse_size,
     source_text,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import capacity, host_node_specs
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import HOST_DEFAULTS, cluster_settings
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import (
+    GCS_REDIS_CONTAINER,
+    GCS_REDIS_MAXMEMORY_SHARE,
+    GCS_REDIS_USERNAME,
+    HOST_DEFAULTS,
+    cluster_settings,
+)
 
 # Fixed ports per node, at the start of its port block, in this order.
 NODE_FIXED_PORTS = (
@@ -188,13 +195,15 @@ def _merge_ports(ports: list[tuple[int, str]]) -> list[tuple[str, str]]:
 
 
 def compose_project(kind: str, nodes: list[dict[str, Any]], settings: dict[str, Any]) -> dict[str, Any]:
-    """Where one compose project (``head`` or ``workers``) of a host lives, and its services."""
+    """Where one compose project (``head`` or ``workers``) of a host lives, and its services: the
+    nodes' containers, and in the head's project the GCS's Redis first when the plan runs one."""
     directory = f"{settings['ray_cluster_compose_dir'].rstrip('/')}/{kind}"
+    redis = [GCS_REDIS_CONTAINER] if (kind == "head" and nodes and settings["ray_cluster_gcs_storage"] == "redis") else []
     return {
         "name": f"{settings['ray_cluster_name']}-{kind}",
         "dir": directory,
         "file": f"{directory}/compose.yaml",
-        "services": [node["name"] for node in nodes],
+        "services": [*redis, *(node["name"] for node in nodes)],
     }
 
 
@@ -284,12 +293,36 @@ _CLUSTER_OPTIONS = (
 
 def _gcs_storage_paths(settings: dict[str, Any]) -> dict[str, str]:
     """Where the head host keeps the GCS state: the cluster's directory (teardown removes it) and,
-    in it, one store per Ray version, so an upgrade starts a new store instead of loading another
-    version's state. Empty without stored state."""
-    if settings["ray_cluster_gcs_storage"] == "none":
+    in it, one store per Ray version and backend (``ray-<version>`` for rocksdb, ``redis-ray-<version>``
+    for Redis's data), so an upgrade or a change of backend starts a new store instead of loading
+    state another one left (the ray_compose role removes the others). Empty without stored state."""
+    storage = settings["ray_cluster_gcs_storage"]
+    if storage == "none":
         return {"gcs_storage_root": "", "gcs_storage_path": ""}
     root = f"{settings['ray_cluster_gcs_storage_dir'].rstrip('/')}/{settings['ray_cluster_name']}"
-    return {"gcs_storage_root": root, "gcs_storage_path": f"{root}/ray-{settings['ray_cluster_version']}"}
+    store = f"ray-{settings['ray_cluster_version']}"
+    return {"gcs_storage_root": root, "gcs_storage_path": f"{root}/{'redis-' if storage == 'redis' else ''}{store}"}
+
+
+def _gcs_redis(settings: dict[str, Any], head_ip: str) -> dict[str, Any]:
+    """The Redis server that keeps the GCS state with ``redis``, run on the head host beside the head
+    (empty otherwise): its container, its address on the head's node IP (reached from the head
+    only, over the host's loopback path: no firewall rule opens it), the ACL user the head logs in
+    as (its password derives from the cluster token), the namespace of the cluster's keys, and its
+    memory limit and ``maxmemory``."""
+    if settings["ray_cluster_gcs_storage"] != "redis":
+        return {}
+    memory = parse_size(settings["ray_cluster_gcs_redis_memory"], None, "ray_cluster_gcs_redis_memory")
+    return {
+        "container": GCS_REDIS_CONTAINER,
+        "ip": head_ip,
+        "port": settings["ray_cluster_gcs_redis_port"],
+        "address": address_port(head_ip, settings["ray_cluster_gcs_redis_port"]),
+        "username": GCS_REDIS_USERNAME,
+        "namespace": settings["ray_cluster_name"],
+        "memory": memory,
+        "maxmemory": int(memory * GCS_REDIS_MAXMEMORY_SHARE),
+    }
 
 
 def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, Any], sources: list[str]) -> dict[str, Any]:
@@ -299,6 +332,7 @@ def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, An
     return {
         **{key: settings[setting] for key, setting in _CLUSTER_FROM_SETTINGS},
         "image_extra_packages": settings["_image_extra_packages"],
+        "image_system_packages": settings["_image_system_packages"],
         "head_host": head,
         "head_ip": head_ip,
         "head_address": address_port(head_ip, settings["ray_cluster_gcs_port"]),
@@ -308,6 +342,7 @@ def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, An
         "client_address": f"ray://{address_port(head_ip, settings['ray_cluster_client_port'])}",
         **{key: settings[setting] for key, setting in _CLUSTER_OPTIONS},
         **_gcs_storage_paths(settings),
+        "gcs_redis": _gcs_redis(settings, head_ip),
         "allowed_sources": sources,
         "admin_sources": settings["ray_cluster_admin_sources"],
     }
@@ -342,6 +377,10 @@ def build_plan(
         name: _host_plan(name, hvars, name == head, name in worker_set, ips[name], settings, sources, warnings)
         for name, hvars in member_vars.items()
     }
+    if settings["ray_cluster_gcs_storage"] == "redis":
+        for node in plan_hosts[head]["nodes"]:
+            if node["name"] == GCS_REDIS_CONTAINER:
+                raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")
     expected = [_expected_node(name, ips[name], node) for name, host_plan in plan_hosts.items() for node in host_plan["nodes"]]
     cluster = {
         **_cluster_values(settings, head, plan_hosts[head], sources),

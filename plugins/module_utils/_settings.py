@@ -28,6 +28,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import (
     RAY_IMAGE_EXTRA_PACKAGES,
+    RAY_IMAGE_SYSTEM_PACKAGES,
     RAY_PYTHON_VERSION,
     RAY_VERSION,
 )
@@ -61,10 +62,14 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_auth_token_file": "/etc/ray-cluster/auth_token",
     # How long a raylet waits for a lost GCS before it exits; None: from the GCS storage (below).
     "ray_cluster_gcs_reconnect_timeout_s": None,
-    # Where the GCS keeps the cluster's state: none (in memory: a head restart is a new cluster) or
-    # rocksdb (embedded, on the head host's disk: a restarted head resumes the same cluster).
+    # Where the GCS keeps the cluster's state: none (in memory: a head restart is a new cluster),
+    # rocksdb (embedded, on the head host's disk: a restarted head resumes the same cluster) or
+    # redis (a Redis server the collection runs on the head host, its data on the same disk).
     "ray_cluster_gcs_storage": "rocksdb",
     "ray_cluster_gcs_storage_dir": "/var/lib/ray-cluster/gcs",
+    # redis: its port on the head's node address, and its container's memory limit.
+    "ray_cluster_gcs_redis_port": 6380,
+    "ray_cluster_gcs_redis_memory": "1g",
     "ray_cluster_label_prefix": "com.wizardsofts",
     "ray_cluster_compose_dir": "/opt/ray-cluster",
     "ray_cluster_log_max_size": "50m",
@@ -91,17 +96,26 @@ FIXED_PORT_VARIABLES = (
     "ray_cluster_client_port",
     "ray_cluster_autoscaler_metrics_port",
     "ray_cluster_dashboard_metrics_port",
+    "ray_cluster_gcs_redis_port",
 )
 AUTH_MODES = ("disabled", "token")
 AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
 DASHBOARD_BINDS = ("node_ip", "loopback", "all")
-GCS_STORAGES = ("none", "rocksdb")
+GCS_STORAGES = ("none", "rocksdb", "redis")
+# The Redis server of GCS storage redis: its container on the head host and the ACL user the head
+# logs in as (Redis's default user is switched off).
+GCS_REDIS_CONTAINER = "ray-gcs-redis"
+GCS_REDIS_USERNAME = "ray"
 # The oldest Ray release checked to have the embedded GCS storage (ray/_private/node.py).
 GCS_ROCKSDB_MIN_VERSION = (2, 59, 0)
 # A raylet's wait for a lost GCS, by storage: without stored state a restarted head is a new
 # cluster, so workers should give up soon and rejoin it; with it they wait out a head restart
 # (a crash, `docker restart`, a reboot of the head's server) and keep running.
-GCS_RECONNECT_DEFAULT_S = {"none": 20, "rocksdb": 60}
+GCS_RECONNECT_DEFAULT_S = {"none": 20, "rocksdb": 60, "redis": 60}
+# Of the Redis container's memory limit, the share Redis may fill (maxmemory): with the
+# noeviction policy a full Redis refuses writes with an error instead of being killed by the
+# kernel, and never drops a key (an evicted key would corrupt the GCS's tables).
+GCS_REDIS_MAXMEMORY_SHARE = 0.9
 
 _PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
@@ -283,6 +297,7 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_gcs_reconnect_timeout_s", _optional(_at_least(5))),
     ("ray_cluster_gcs_storage", _one_of(GCS_STORAGES)),
     ("ray_cluster_gcs_storage_dir", _mount_path),
+    ("ray_cluster_gcs_redis_memory", _size_text),
     ("ray_cluster_log_max_files", _at_least(1)),
     ("ray_cluster_log_max_size", _size_text),
     ("ray_cluster_label_prefix", _label_prefix),
@@ -305,6 +320,7 @@ def _image(settings: dict[str, Any]) -> None:
         settings["ray_cluster_image"] = f"wizardsofts/ray:{settings['ray_cluster_version']}-py{python}"
     # Not an inventory variable: the ray_image role's ray_image_build_extra_packages defaults to it.
     settings["_image_extra_packages"] = RAY_IMAGE_EXTRA_PACKAGES
+    settings["_image_system_packages"] = RAY_IMAGE_SYSTEM_PACKAGES
 
 
 def _no_open_ray_ports(settings: dict[str, Any]) -> None:
@@ -342,6 +358,21 @@ def _gcs_storage(settings: dict[str, Any]) -> None:
             "ray_cluster_gcs_storage",
             storage,
             f"the embedded GCS storage needs Ray >= 2.59.0, ray_cluster_version is {version} (set none)",
+        )
+    if storage == "redis" and settings["ray_cluster_auth_mode"] != "token":
+        raise PlanError(
+            None,
+            "ray_cluster_gcs_storage",
+            storage,
+            "the Redis the collection runs takes its password from the cluster token:"
+            f" set ray_cluster_auth_mode=token (it is {settings['ray_cluster_auth_mode']})",
+        )
+    if storage == "redis" and parse_size(settings["ray_cluster_gcs_redis_memory"]) < 64 * 2**20:
+        raise PlanError(
+            None,
+            "ray_cluster_gcs_redis_memory",
+            settings["ray_cluster_gcs_redis_memory"],
+            "the GCS's Redis needs at least 64m",
         )
     if settings["ray_cluster_gcs_reconnect_timeout_s"] is None:
         settings["ray_cluster_gcs_reconnect_timeout_s"] = GCS_RECONNECT_DEFAULT_S[storage]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status_text import parse_ray_status
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import gcs_redis_password
 
 # --------------------------------------------------------------------------------------------
 # Node table (ray.nodes()) against the plan's expected_nodes
@@ -443,6 +445,82 @@ def store_usage(path: str) -> dict[str, Any]:
                 continue
             files += 1
     return {"path": path, "present": True, "files": files, "bytes": size}
+
+
+def _resp(*words: str) -> bytes:
+    """One Redis command in RESP (an array of bulk strings)."""
+    parts = [f"*{len(words)}\r\n".encode()]
+    for word in words:
+        data = word.encode("utf-8")
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"not a host:port address: {address!r}")
+    return host.strip("[]"), int(port)
+
+
+def redis_health(address: str, username: str, password: str, timeout: float = 3.0) -> dict[str, Any]:
+    """The GCS's Redis, asked to log in and answer ``PING``: ``{address, answering, logged_in, error}``.
+    ``answering`` says a Redis answered at all, ``logged_in`` that it took the login and answered
+    PONG; ``error`` says what went wrong (unreachable, login refused, loading its data...)."""
+    result: dict[str, Any] = {"address": address, "answering": False, "logged_in": False, "error": None}
+    try:
+        host, port = _split_address(address)
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(_resp("AUTH", username, password) + _resp("PING"))
+            data = b""
+            while data.count(b"\r\n") < 2:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except (OSError, ValueError) as exc:
+        result["error"] = f"unreachable: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
+        return result
+    replies = data.decode("utf-8", "replace").split("\r\n")[:2]
+    if not replies or not replies[0]:
+        result["error"] = "closed the connection without an answer"
+        return result
+    result["answering"] = True
+    auth, ping = replies[0], replies[1] if len(replies) > 1 else ""
+    if auth != "+OK":
+        result["error"] = f"login refused: {auth.lstrip('-')}"
+    elif ping != "+PONG":
+        result["error"] = f"PING answered {ping.lstrip('+-') or 'nothing'}"
+    else:
+        result["logged_in"] = True
+    return result
+
+
+def gcs_store(path: str, redis_address: str, redis_username: str, token_file: str) -> dict[str, Any] | None:
+    """The GCS store as read on the head host: :func:`store_usage` of ``path`` and, with a Redis
+    address, its :func:`redis_health` (``redis``), logged in with the password derived from the
+    token in ``token_file``. None with neither."""
+    if not path and not redis_address:
+        return None
+    store = store_usage(path) if path else {"path": "", "present": True, "files": 0, "bytes": 0}
+    if redis_address:
+        try:
+            with open(token_file, encoding="utf-8") as handle:
+                password = gcs_redis_password(handle.read())
+        except (OSError, ValueError) as exc:
+            store["redis"] = {"address": redis_address, "answering": False, "logged_in": False, "error": f"no password: {exc}"}
+        else:
+            store["redis"] = redis_health(redis_address, redis_username, password)
+    return store
+
+
+def gcs_store_problem(store: dict[str, Any] | None) -> str:
+    """What is wrong with the GCS store as read (empty when nothing is)."""
+    redis = (store or {}).get("redis")
+    if redis and not redis["logged_in"]:
+        return f"GCS store redis at {redis['address']}: {redis['error']}"
+    return ""
 
 
 def node_reader(

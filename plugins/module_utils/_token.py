@@ -41,3 +41,25 @@ def token_file_digest(text: str) -> dict[str, str | None]:
         "fingerprint": token_fingerprint(token),
         "sha256": hashlib.sha256(token_file_text(token).encode("utf-8")).hexdigest(),
     }
+
+
+# The GCS's Redis password derives from the cluster token: sha256 of this prefix and the token, in
+# hex. The containers compute it from the token file they mount (GCS_REDIS_PASSWORD_SH, which must
+# give the same text); the collection never writes it anywhere.
+GCS_REDIS_PASSWORD_PREFIX = "wizardsofts.ray_cluster/gcs-redis/"  # noqa: S105 (a derivation prefix, not a secret)
+_BLANKS = str.maketrans("", "", " \t\r\n")
+
+
+def gcs_redis_password(token: Any) -> str:
+    """The GCS Redis password of a cluster token (spaces, tabs and line ends left out, as the
+    containers' shell reads the token file)."""
+    bare = token.translate(_BLANKS) if isinstance(token, str) else ""
+    if not bare:
+        raise ValueError("no token to derive the GCS Redis password from (expected a non-empty string)")
+    return hashlib.sha256(f"{GCS_REDIS_PASSWORD_PREFIX}{bare}".encode()).hexdigest()
+
+
+def gcs_redis_password_sh(token_path: str) -> str:
+    """A POSIX shell expression printing :func:`gcs_redis_password` of the token in ``token_path``
+    (``$(...)`` keeps its trailing newline out; the file holds the token and a newline)."""
+    return f"$(printf '%s%s' '{GCS_REDIS_PASSWORD_PREFIX}' \"$(tr -d ' \\t\\r\\n' < {token_path})\" | sha256sum | cut -c1-64)"

@@ -109,6 +109,14 @@ def gcs_state_line(cluster: dict[str, Any], store: dict[str, Any] | None = None)
     if cluster.get("gcs_storage", "none") == "none":
         return "GCS state: in memory (a head restart starts a new cluster; every worker rejoins it)"
     where = f"GCS state: {cluster['gcs_storage']} in {cluster['gcs_storage_path']} on {cluster['head_host']}"
+    redis = (store or {}).get("redis")
+    if cluster["gcs_storage"] == "redis":
+        where = (
+            f"GCS state: redis at {cluster['gcs_redis']['address']} ({cluster['gcs_redis']['container']}),"
+            f" data in {cluster['gcs_storage_path']} on {cluster['head_host']}"
+        )
+    if redis and not redis["logged_in"]:
+        return f"{where}: REDIS NOT READY: {redis['error']} (the head's GCS cannot run without it)"
     if store and not store.get("present"):
         return f"{where}: MISSING (a restarted head would start a new cluster)"
     size = f", {store['files']} files, {format_size(int(store['bytes']))}" if store else ""

@@ -122,6 +122,10 @@ plan:
           description: The pinned packages the image has next to Ray (the ray_image role's C(build) default).
           type: str
           returned: success
+        image_system_packages:
+          description: The distribution's packages the image has (C(redis-server); the ray_image role's C(build) default).
+          type: str
+          returned: success
         head_host: {description: "Inventory name of the head host.", type: str, returned: success}
         head_ip: {description: "Node address of the head host.", type: str, returned: success}
         head_address:
@@ -144,14 +148,24 @@ plan:
         auth_mode: {description: "C(token) or C(disabled).", type: str, returned: success}
         auth_token_file: {description: "Path of the token file on each host.", type: str, returned: success}
         gcs_reconnect_timeout_s: {description: "Seconds a node waits for the GCS to come back.", type: int, returned: success}
-        gcs_storage: {description: "Where the GCS keeps the state: C(none) or C(rocksdb).", type: str, returned: success}
+        gcs_storage: {description: "Where the GCS keeps the state: C(none), C(rocksdb) or C(redis).", type: str, returned: success}
         gcs_storage_root:
           description: The cluster's GCS state directory on the head host (teardown removes it); empty with C(none).
           type: str
           returned: success
         gcs_storage_path:
-          description: The store of this Ray version, in RV(plan.cluster.gcs_storage_root); empty with C(none).
+          description:
+            - The store of this Ray version, in RV(plan.cluster.gcs_storage_root); empty with C(none).
+            - With C(redis), the Redis server's data directory (C(redis-ray-<version>)).
           type: str
+          returned: success
+        gcs_redis:
+          description:
+            - With C(redis), the Redis server the head host runs for the GCS - C(container), C(ip), C(port),
+              C(address), C(username) (the ACL user; its password derives from the cluster token),
+              C(namespace) (the cluster's key prefix), C(memory) (the container's limit, bytes) and
+              C(maxmemory) (bytes). Empty otherwise.
+          type: dict
           returned: success
         label_prefix: {description: "Prefix of the container labels.", type: str, returned: success}
         compose_dir: {description: "Directory of the compose projects on each host.", type: str, returned: success}

@@ -70,6 +70,19 @@ options:
         are returned in RV(ansible_facts.ray_cluster.gcs_storage). Empty for none.
     type: str
     default: ""
+  gcs_redis_address:
+    description:
+      - The GCS's Redis (the plan's C(cluster.gcs_redis.address)), with C(ray_cluster_gcs_storage=redis).
+        The module logs in as O(gcs_redis_username), with the password derived from the token in
+        O(token_file), and asks for C(PING); the answer is returned in
+        RV(ansible_facts.ray_cluster.gcs_storage) as C(redis), and a failure to read the cluster says
+        what the Redis answered. Empty for the other storages.
+    type: str
+    default: ""
+  gcs_redis_username:
+    description: The Redis ACL user the head logs in as (the plan's C(cluster.gcs_redis.username)).
+    type: str
+    default: ray
   dashboard_url:
     description:
       - The head's dashboard as this host reaches it (the plan's C(cluster.dashboard_url)). Empty reads
@@ -199,8 +212,9 @@ ansible_facts:
           sample: 0.93
         gcs_storage:
           description:
-            - The GCS store at O(gcs_storage_path) - C(path), C(present), C(files) and C(bytes) - or
-              null without O(gcs_storage_path).
+            - The GCS store at O(gcs_storage_path) - C(path), C(present), C(files) and C(bytes) - and,
+              with O(gcs_redis_address), C(redis) - C(address), C(answering), C(logged_in) and C(error)
+              (null when it answered the login and PING) - or null without either.
           type: dict
           sample: {path: /var/lib/ray-cluster/gcs/ray/ray-2.60.0, present: true, files: 12, bytes: 1048576}
 ray_cluster:
@@ -210,13 +224,16 @@ ray_cluster:
 """
 
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status import (
     ClusterIncompleteError,
     dashboard_fetch,
+    gcs_store,
+    gcs_store_problem,
     node_reader,
-    store_usage,
     wait_for_cluster,
 )
 
@@ -234,6 +251,8 @@ def main() -> None:
             "read_status": {"type": "bool", "default": True},
             "dashboard_url": {"type": "str", "default": ""},
             "token_file": {"type": "str", "default": "", "no_log": False},
+            "gcs_redis_address": {"type": "str", "default": ""},
+            "gcs_redis_username": {"type": "str", "default": "ray"},
         },
         supports_check_mode=True,
     )
@@ -243,17 +262,22 @@ def main() -> None:
     fetch = dashboard_fetch(p["dashboard_url"], p["token_file"]) if p["dashboard_url"] else None
     read = node_reader(module.run_command, docker, p["container"], p["read_status"], fetch)
 
-    store = store_usage(p["gcs_storage_path"]) if p["gcs_storage_path"] else None
+    def store() -> dict[str, Any] | None:
+        return gcs_store(p["gcs_storage_path"], p["gcs_redis_address"], p["gcs_redis_username"], p["token_file"])
+
     try:
         result = wait_for_cluster(read, p["expected_nodes"], p["wait_timeout"], p["delay"])
     except ClusterIncompleteError as exc:
+        gcs = store()
+        problem = "; ".join(filter(None, [str(exc), gcs_store_problem(gcs)]))
         if p["fail_on_incomplete"]:
-            module.fail_json(msg=str(exc), ray_cluster={**exc.result, "gcs_storage": store})
-        module.warn(str(exc))
-        module.exit_json(changed=False, ansible_facts={"ray_cluster": {**exc.result, "gcs_storage": store}})
+            module.fail_json(msg=problem, ray_cluster={**exc.result, "gcs_storage": gcs})
+        module.warn(problem)
+        module.exit_json(changed=False, ansible_facts={"ray_cluster": {**exc.result, "gcs_storage": gcs}})
     except ValueError as exc:
-        module.fail_json(msg=f"ray_cluster_status: {exc}")
-    module.exit_json(changed=False, ansible_facts={"ray_cluster": {**result, "gcs_storage": store}})
+        gcs = store()
+        module.fail_json(msg="; ".join(filter(None, [f"ray_cluster_status: {exc}", gcs_store_problem(gcs)])), gcs_storage=gcs)
+    module.exit_json(changed=False, ansible_facts={"ray_cluster": {**result, "gcs_storage": store()}})
 
 
 if __name__ == "__main__":

@@ -98,11 +98,19 @@ DUAL = {
     "gamma": {"ansible_host": "gamma.example", "ray_worker_count": 1, "facts": {"default_ipv4": "10.20.0.6"}},
 }
 
+# The GCS in a Redis beside the head: an IPv6 head (the address in brackets), a custom port and limit.
+REDIS_GROUP = {"ray_cluster_gcs_storage": "redis", "ray_cluster_gcs_redis_port": 6390, "ray_cluster_gcs_redis_memory": "512m"}
+REDIS = {
+    "beta": {**DUAL["beta"], **REDIS_GROUP},
+    "alpha": {**DUAL["alpha"], **REDIS_GROUP},
+}
+
 # (case, head hosts, worker hosts, host variables)
 CASES: list[tuple[str, list[str], list[str], dict[str, dict[str, Any]]]] = [
     ("local", ["lab-84"], ["lab-84", "lab-80", "lab-81", "lab-82"], LOCAL),
     ("ipv6-custom-ports", ["head"], ["gpu-1", "cpu-2"], IPV6),
     ("dual-stack", ["alpha"], ["alpha", "beta", "gamma"], DUAL),
+    ("redis", ["beta"], ["alpha", "beta"], REDIS),
 ]
 
 
