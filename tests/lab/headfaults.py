@@ -25,6 +25,10 @@ HEAD = "ray-head"
 # The poller and the driver of the actor check run in a worker container on another server.
 PROBE_HOST, PROBE_CONTAINER = "lab-80", "ray-worker-1"
 FAULTS = ("gcs_server", "main_process", "container_restart", "server_reboot")
+# With ray_cluster_gcs_storage=redis: its Redis restarted, and stopped for REDIS_DOWN_S.
+REDIS = "ray-gcs-redis"
+REDIS_DOWN_S = 60
+REDIS_FAULTS = ("redis_restart", "redis_down")
 
 POLL = r"""
 import json, sys, time
@@ -160,10 +164,16 @@ def _inject(fault: str) -> None:
         server(HEAD_HOST, "sh", "-c", f"kill -9 $(docker inspect -f '{{{{.State.Pid}}}}' {HEAD})")
     elif fault == "container_restart":
         server(HEAD_HOST, "docker", "restart", HEAD)
+    elif fault == "redis_restart":
+        server(HEAD_HOST, "docker", "restart", REDIS)
+    elif fault == "redis_down":
+        server(HEAD_HOST, "docker", "stop", REDIS)
+        time.sleep(REDIS_DOWN_S)
+        server(HEAD_HOST, "docker", "start", REDIS)
     elif fault == "server_reboot":
         subprocess.run(["docker", "restart", lab_hosts()[HEAD_HOST]], check=True, capture_output=True, timeout=180)
     else:
-        raise ValueError(f"unknown head fault {fault!r}; one of {FAULTS}")
+        raise ValueError(f"unknown head fault {fault!r}; one of {FAULTS + REDIS_FAULTS}")
 
 
 def _containers_or_none(host: str) -> dict[str, tuple[str, int]] | None:
