@@ -341,6 +341,8 @@ def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, An
         "dashboard_url": f"http://{address_port(dashboard_host, settings['ray_cluster_dashboard_port'])}",
         "client_address": f"ray://{address_port(head_ip, settings['ray_cluster_client_port'])}",
         **{key: settings[setting] for key, setting in _CLUSTER_OPTIONS},
+        # The token file the modules read (the dashboard's bearer token, the Redis password): none without a token.
+        "auth_token_file_in_use": settings["ray_cluster_auth_token_file"] if settings["ray_cluster_auth_mode"] == "token" else "",
         **_gcs_storage_paths(settings),
         "gcs_redis": _gcs_redis(settings, head_ip),
         "allowed_sources": sources,

@@ -340,6 +340,7 @@ def read_cluster(read: Callable[[], Reading], expected: list[dict[str, Any]]) ->
     source, table, status_text = read()
     result = summarize_cluster(table, expected)
     result["source"] = source
+    result["dashboard_error"] = getattr(read, "dashboard_error", None)
     result["status_text"] = status_text
     if status_text is None:
         result["status"], result["status_error"] = None, "not read (read_status=false)"
@@ -533,14 +534,18 @@ def node_reader(
     """The cluster's node table (and ``ray status`` with ``read_status``): one :data:`Reading` per call;
     raises ``ValueError`` when it cannot be read. With ``fetch`` (:func:`dashboard_fetch`) the table
     comes from the dashboard (source ``dashboard``) and, when that fails, from the head container
-    with ``run(argv) -> (rc, stdout, stderr)`` (source ``gcs`` or ``driver``)."""
+    with ``run(argv) -> (rc, stdout, stderr)`` (source ``gcs`` or ``driver``); the reader's
+    ``dashboard_error`` then says why the dashboard's read was not used (None when it was, or when
+    there is no ``fetch``)."""
 
     def table() -> tuple[str, list[dict[str, Any]]]:
+        read.dashboard_error = None  # type: ignore[attr-defined]
         if fetch is not None:
             try:
                 return "dashboard", read_dashboard_nodes(fetch)
-            except ValueError:
-                pass  # the dashboard starts after the GCS, or is down: the container's own read
+            except ValueError as exc:
+                # The dashboard starts after the GCS, or is down: the container's own read, and why.
+                read.dashboard_error = str(exc)  # type: ignore[attr-defined]
         rc, out, err = run(node_table_argv(docker_cli, container))
         if rc != 0:
             raise ValueError(command_error(f"docker exec {container} python3 (node table)", rc, out, err))

@@ -100,6 +100,8 @@ def summary_lines(cluster: dict[str, Any], plan: dict[str, Any]) -> list[str]:
         f"{format_size(int(totals['memory'])):>11} {format_size(int(totals['store'])):>13}"
     )
     lines.append(gcs_state_line(plan["cluster"], cluster.get("gcs_storage")))
+    if cluster.get("dashboard_error"):
+        lines.append(f"read in the head container: the dashboard's read failed ({cluster['dashboard_error']})")
     return lines
 
 

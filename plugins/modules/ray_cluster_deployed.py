@@ -118,13 +118,10 @@ options:
             inside the head container only.
         type: str
         default: ""
-      token_file:
-        description: The cluster's token file on this host, for the dashboard; empty without token authentication.
-        type: str
-        default: ""
   token_file:
     description:
-      - The cluster token's file (on the head host); RV(token) digests it without returning the token.
+      - The cluster token's file (on the head host); RV(token) digests it without returning the token, and
+        O(cluster_status) sends its token to the dashboard.
       - Empty reads no token file.
     type: str
     default: ""
@@ -329,7 +326,6 @@ def main() -> None:
                     "expected_nodes": {"type": "list", "elements": "dict", "required": True},
                     "gcs_storage_path": {"type": "str", "default": ""},
                     "dashboard_url": {"type": "str", "default": ""},
-                    "token_file": {"type": "str", "default": "", "no_log": False},
                 },
             },
         },
@@ -350,7 +346,7 @@ def main() -> None:
     if p["cluster_status"] is not None:
         docker = which("docker")
         status = p["cluster_status"]
-        fetch = dashboard_fetch(status["dashboard_url"], status["token_file"]) if status["dashboard_url"] else None
+        fetch = dashboard_fetch(status["dashboard_url"], p["token_file"]) if status["dashboard_url"] else None
         cluster = (
             pool.submit(
                 cluster_now, run, docker, status["container"], status["expected_nodes"], status["gcs_storage_path"], fetch

@@ -147,8 +147,12 @@ plan:
         client_address: {description: "Ray Client address.", type: str, returned: success, sample: "ray://192.0.2.10:10001"}
         auth_mode: {description: "C(token) or C(disabled).", type: str, returned: success}
         auth_token_file: {description: "Path of the token file on each host.", type: str, returned: success}
+        auth_token_file_in_use:
+          description: RV(plan.cluster.auth_token_file) with token authentication, empty without; the file the modules read.
+          type: str
+          returned: success
         gcs_reconnect_timeout_s: {description: "Seconds a node waits for the GCS to come back.", type: int, returned: success}
-        gcs_storage: {description: "Where the GCS keeps the state: C(none), C(rocksdb) or C(redis).", type: str, returned: success}
+        gcs_storage: {description: "Where the GCS keeps the state: C(none), C(rocksdb), C(redis).", type: str, returned: success}
         gcs_storage_root:
           description: The cluster's GCS state directory on the head host (teardown removes it); empty with C(none).
           type: str

@@ -189,6 +189,13 @@ ansible_facts:
               C(ray.init) and C(ray.nodes)) or C(dashboard) (O(dashboard_url)).
           type: str
           sample: gcs
+        dashboard_error:
+          description:
+            - Why the dashboard's read (O(dashboard_url)) was not used, when the table came from the head
+              container instead (it does not answer yet, refused the token, its two reads disagreed...);
+              null when it was used or not asked.
+          type: str
+          sample: "dashboard: HTTP Error 401: Unauthorized"
         status:
           description:
             - C(ray status) parsed by the P(wizardsofts.ray_cluster.ray_status_facts#filter) filter

@@ -117,7 +117,7 @@ def test_head_logs_in_to_redis_with_a_password_no_file_holds(lab_hosts: Hosts) -
 def test_the_containers_shell_derives_the_password_python_derives(tmp_path: Path, text: str) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(text)
-    shell = subprocess.run(  # noqa: S603 (a fixed shell, a test file)
+    shell = subprocess.run(
         ["/bin/sh", "-c", f'printf %s "{gcs_redis_password_sh(str(token_file))}"'],
         capture_output=True,
         text=True,

@@ -27,6 +27,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status im
     node_table_argv,
     parse_dashboard_nodes,
     parse_node_table_output,
+    read_cluster,
     read_dashboard_nodes,
     status_argv,
     store_usage,
@@ -850,13 +851,19 @@ def test_node_reader_prefers_the_dashboard_and_falls_back_to_the_container(dashb
         calls.append(argv)
         return 0, SAME_CLUSTER.read_text(), ""
 
-    source, nodes, status = node_reader(run, "/usr/bin/docker", "ray-head", False, dashboard_fetch(url, token_file))()
+    read = node_reader(run, "/usr/bin/docker", "ray-head", False, dashboard_fetch(url, token_file))
+    source, nodes, status = read()
     assert (source, len(nodes), status, calls) == ("dashboard", 22, None, [])
-    # A wrong token, then a dashboard that is not listening: the container's own read, each time.
-    for fetch in (dashboard_fetch(url), dashboard_fetch("http://127.0.0.1:9", timeout=1)):
-        source, nodes, _ = node_reader(run, "/usr/bin/docker", "ray-head", False, fetch)()
+    assert read_cluster(read, [])["dashboard_error"] is None
+    # A wrong token, then a dashboard that is not listening: the container's own read, each time,
+    # and the reading says why the dashboard's was not used.
+    for fetch, why in ((dashboard_fetch(url), "HTTP Error 401"), (dashboard_fetch("http://127.0.0.1:9", timeout=1), "refused")):
+        read = node_reader(run, "/usr/bin/docker", "ray-head", False, fetch)
+        source, nodes, _ = read()
         assert (source, len(nodes)) == ("gcs", 22)
-    assert calls == [node_table_argv("/usr/bin/docker", "ray-head")] * 2
+        assert why in read.dashboard_error  # type: ignore[attr-defined]
+        assert why in read_cluster(read, [])["dashboard_error"]
+    assert calls == [node_table_argv("/usr/bin/docker", "ray-head")] * 4
     # Both failing: the container's error.
     with pytest.raises(ValueError, match=r"docker exec ray-head python3 \(node table\) failed \(rc=1\)"):
         node_reader(lambda argv: (1, "", "boom"), "/usr/bin/docker", "ray-head", False, dashboard_fetch(url))()

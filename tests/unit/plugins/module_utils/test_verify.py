@@ -109,6 +109,12 @@ def test_summary_lines_per_host_and_total() -> None:
     assert lines[3].split() == ["h2", "0/1", "0", "0B", "0B"]
     assert lines[-2].split() == ["total", "2/3", "1.5", "2.00GiB", "512.00MiB"]
     assert lines[-1].startswith("GCS state: in memory")
+    # Read in the head container because the dashboard's read failed: the summary says why.
+    cluster["dashboard_error"] = "GET http://10.0.0.1:8265/nodes?view=summary: HTTP Error 401: Unauthorized"
+    assert summary_lines(cluster, plan)[-1] == (
+        "read in the head container: the dashboard's read failed"
+        " (GET http://10.0.0.1:8265/nodes?view=summary: HTTP Error 401: Unauthorized)"
+    )
 
 
 def test_summary_names_where_the_gcs_keeps_the_state() -> None:

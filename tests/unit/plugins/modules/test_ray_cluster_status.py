@@ -21,6 +21,7 @@ def test_return_documents_the_facts() -> None:
         "whole",
         "per_host",
         "source",
+        "dashboard_error",
         "status",
         "status_error",
         "status_text",
