@@ -13,12 +13,14 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.error
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from labkit import lab_host, lab_hosts, plan, ray_containers, server
+from labkit import jobs_api, lab_host, lab_hosts, plan, ray_containers, server
 
 HEAD_HOST = "lab-84"
 HEAD = "ray-head"
@@ -154,7 +156,7 @@ def _started_at(host: str, container: str) -> float | None:
     return datetime.fromisoformat(f"{head}.{(rest + '000000')[:6]}+00:00").timestamp()
 
 
-def _inject(fault: str) -> None:
+def _inject(fault: str, during: Callable[[], object] | None = None) -> None:
     if fault == "gcs_server":
         # Ray's GCS process inside the head container, seen from its server.
         server(HEAD_HOST, "pkill", "-9", "-x", "gcs_server")
@@ -168,8 +170,13 @@ def _inject(fault: str) -> None:
         server(HEAD_HOST, "docker", "restart", REDIS)
     elif fault == "redis_down":
         server(HEAD_HOST, "docker", "stop", REDIS)
-        time.sleep(REDIS_DOWN_S)
-        server(HEAD_HOST, "docker", "start", REDIS)
+        stopped = time.monotonic()
+        try:
+            if during is not None:
+                during()  # while Redis is down (e.g. what status.yml says then)
+        finally:
+            time.sleep(max(0.0, REDIS_DOWN_S - (time.monotonic() - stopped)))
+            server(HEAD_HOST, "docker", "start", REDIS)
     elif fault == "server_reboot":
         subprocess.run(["docker", "restart", lab_hosts()[HEAD_HOST]], check=True, capture_output=True, timeout=180)
     else:
@@ -183,8 +190,9 @@ def _containers_or_none(host: str) -> dict[str, tuple[str, int]] | None:
         return None
 
 
-def inject_and_time(fault: str, timeout: float = 240) -> Outcome:
-    """Inject one head fault and wait until the cluster is whole again (or ``timeout`` passes)."""
+def inject_and_time(fault: str, timeout: float = 240, during: Callable[[], object] | None = None) -> Outcome:
+    """Inject one head fault and wait until the cluster is whole again (or ``timeout`` passes);
+    ``during`` runs while a ``redis_down`` fault lasts."""
     before = {host: ray_containers(host) for host in lab_hosts()}
     want = json.dumps(expected_by_address(), sort_keys=True)
     head_ip, address = plan()["cluster"]["head_ip"], plan()["cluster"]["head_address"]
@@ -193,7 +201,7 @@ def inject_and_time(fault: str, timeout: float = 240) -> Outcome:
     with ThreadPoolExecutor(max_workers=1) as pool:
         poll = pool.submit(_exec_python, POLL, *args)
         time.sleep(1.0)  # the poller is reading before the fault
-        _inject(fault)
+        _inject(fault, during)
         result = json.loads(poll.result())
     if fault == "server_reboot":  # the head server's sshd may still be starting
         deadline = time.monotonic() + 120
@@ -207,3 +215,40 @@ def inject_and_time(fault: str, timeout: float = 240) -> Outcome:
         if after[host].get(name) != state
     ]
     return Outcome(fault, since, result["whole_at"], _started_at(HEAD_HOST, HEAD), sorted(restarted), result["alive"])
+
+
+def job_status(submission_id: str, wanted: str, timeout: float = 120) -> str:
+    """The job's status once it is ``wanted`` (or the last one read when ``timeout`` passes)."""
+    deadline, status = time.monotonic() + timeout, "unreadable"
+    while time.monotonic() < deadline:
+        try:
+            status = jobs_api(submission_id)[1]["status"]
+        except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
+            status = "unreadable"  # the dashboard is starting again
+        if status == wanted:
+            break
+        time.sleep(1)
+    return status
+
+
+@dataclass
+class WorkThroughAFault:
+    outcome: Outcome
+    tasks: dict[str, int]  # submitted before, during and after the outage; how many came back right
+    actor_calls: int  # the detached actor's call count after the fault (2: it kept its state)
+    job_status: str  # the job finished before the fault, as listed after it
+
+
+def work_through_a_fault(fault: str) -> WorkThroughAFault:
+    """A detached actor and a finished job before the fault, tasks submitted through it: what is left after."""
+    assert actor("create") == 1
+    answered, submitted = jobs_api(body={"entrypoint": "python -c \"print('head-fault job')\""})
+    assert answered == 200, (answered, submitted)
+    job = submitted["submission_id"]
+    assert job_status(job, "SUCCEEDED") == "SUCCEEDED"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        driver = pool.submit(tasks_through_a_fault)  # submits tasks before, during and after the outage
+        time.sleep(8)
+        outcome = inject_and_time(fault)
+        tasks = driver.result()
+    return WorkThroughAFault(outcome, tasks, actor("ask"), job_status(job, "SUCCEEDED"))

@@ -228,6 +228,12 @@ def inventory_with(tmp_path: Path, changes: dict[str, dict[str, Any]], groups: d
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(LAB_INVENTORY, target)
+    # The lab's SSH key, by its absolute path: the inventory names it relative to its own directory,
+    # which a copy does not keep (an SSH connection kept open from an earlier run would hide that
+    # until the next new connection, such as one after a server's reboot).
+    key = (ROOT / "lab" / "cache" / "ssh" / "id_ed25519").resolve()
+    connection = target / "group_vars" / "ray_cluster" / "zz-lab-key.yml"
+    connection.write_text(f"---\nansible_ssh_private_key_file: {key}\n")
     if groups:
         hosts_file = target / "hosts.yml"
         data = yaml.safe_load(hosts_file.read_text())

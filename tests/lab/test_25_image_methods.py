@@ -46,6 +46,9 @@ def test_build_method_builds_the_image_on_the_host() -> None:
         assert run.rc == 0, run
         version = server(HOST, "docker", "run", "--rm", "--network", "host", name, "ray", "--version")
         assert version.strip().endswith(pins.RAY_VERSION)
+        # The distribution's Redis server is in it (ray_cluster_gcs_storage=redis runs it).
+        redis = server(HOST, "docker", "run", "--rm", "--network", "host", name, "redis-server", "--version")
+        assert redis.startswith("Redis server v="), redis
         log(f"build method: built {name} on {HOST} in {run.seconds:.0f} s")
         again = playbook(
             "playbooks/image.yml", "--limit", HOST, "-e", "ray_image_method=build", "-e", f"ray_cluster_image={name}",

@@ -3,31 +3,13 @@ seconds and restarts no worker. The figures are printed; benchmarks/head_faults.
 
 from __future__ import annotations
 
-import time
-import urllib.error
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from headfaults import HEAD_HOST, Outcome, actor, inject_and_time, tasks_through_a_fault
-from labkit import jobs_api, log, plan, wait_whole
+from headfaults import HEAD_HOST, Outcome, inject_and_time, work_through_a_fault
+from labkit import log, plan, wait_whole
 
 # Generous bounds: the figures that matter are printed (and measured 5 times by the benchmark);
 # the bound is what the workers' GCS wait allows (60 s) plus the head's own restart.
 BOUND_S = 90
-
-
-def _job_status(submission_id: str, wanted: str, timeout: float = 120) -> str:
-    """The job's status once it is ``wanted`` (or the last one read when ``timeout`` passes)."""
-    deadline, status = time.monotonic() + timeout, "unreadable"
-    while time.monotonic() < deadline:
-        try:
-            status = jobs_api(submission_id)[1]["status"]
-        except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
-            status = "unreadable"  # the dashboard is starting again
-        if status == wanted:
-            break
-        time.sleep(1)
-    return status
 
 
 def _report(outcome: Outcome) -> None:
@@ -41,26 +23,17 @@ def _report(outcome: Outcome) -> None:
 
 def test_a_killed_gcs_is_back_in_seconds_with_every_worker_actor_and_job() -> None:
     assert plan()["cluster"]["gcs_storage"] == "rocksdb", "the lab runs the default GCS storage"
-    assert actor("create") == 1
-    answered, submitted = jobs_api(body={"entrypoint": "python -c \"print('head-fault job')\""})
-    assert answered == 200, (answered, submitted)
-    job = submitted["submission_id"]
-    assert _job_status(job, "SUCCEEDED") == "SUCCEEDED"
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        driver = pool.submit(tasks_through_a_fault)  # submits tasks before, during and after the outage
-        time.sleep(8)
-        outcome = inject_and_time("gcs_server")
-        tasks = driver.result()
-    _report(outcome)
-    log(f"tasks submitted through the outage: {tasks}")
-    assert tasks["correct"] == tasks["submitted"] > 0, tasks
-    assert outcome.seconds is not None and outcome.seconds < BOUND_S, outcome
+    work = work_through_a_fault("gcs_server")
+    _report(work.outcome)
+    log(f"tasks submitted through the outage: {work.tasks}")
+    assert work.tasks["correct"] == work.tasks["submitted"] > 0, work.tasks
+    assert work.outcome.seconds is not None and work.outcome.seconds < BOUND_S, work.outcome
     # `ray start --block` ends the head container when its GCS dies; nothing else restarts.
-    assert outcome.restarted == [f"{HEAD_HOST}/ray-head"], outcome
+    assert work.outcome.restarted == [f"{HEAD_HOST}/ray-head"], work.outcome
     # The detached actor on a worker kept running and answers (its second call); the finished
     # job is still listed with its status.
-    assert actor("ask") == 2
-    assert _job_status(job, "SUCCEEDED") == "SUCCEEDED"
+    assert work.actor_calls == 2
+    assert work.job_status == "SUCCEEDED"
 
 
 @pytest.mark.parametrize("fault", ["main_process", "container_restart"])

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from headfaults import HEAD_HOST, REDIS, REDIS_DOWN_S, Outcome, inject_and_time
+from headfaults import HEAD_HOST, REDIS, REDIS_DOWN_S, Outcome, inject_and_time, work_through_a_fault
 from labkit import LAB_INVENTORY, cluster_token, inventory_with, lab_host, log, plan, playbook, server, wait_whole
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import gcs_redis_password
@@ -83,13 +83,18 @@ def test_redis_needs_the_password_and_is_closed_to_other_servers(redis_inventory
     assert not _connects(OTHER_SERVER)
 
 
-def test_head_faults_with_redis_restart_no_worker(redis_inventory: Path) -> None:
+def test_head_faults_with_redis_keep_workers_actors_and_jobs(redis_inventory: Path) -> None:
     del redis_inventory
-    for fault in ("gcs_server", "container_restart"):
-        outcome = inject_and_time(fault)
-        _report(outcome)
-        assert outcome.seconds is not None and outcome.seconds < BOUND_S, outcome
-        assert outcome.restarted == [f"{HEAD_HOST}/ray-head"], outcome
+    work = work_through_a_fault("gcs_server")
+    _report(work.outcome)
+    assert work.tasks["correct"] == work.tasks["submitted"] > 0, work.tasks
+    assert work.outcome.seconds is not None and work.outcome.seconds < BOUND_S, work.outcome
+    assert work.outcome.restarted == [f"{HEAD_HOST}/ray-head"], work.outcome
+    assert (work.actor_calls, work.job_status) == (2, "SUCCEEDED")
+    outcome = inject_and_time("container_restart")
+    _report(outcome)
+    assert outcome.seconds is not None and outcome.seconds < BOUND_S, outcome
+    assert outcome.restarted == [f"{HEAD_HOST}/ray-head"], outcome
 
 
 def test_a_redis_restart_restarts_only_the_head(redis_inventory: Path) -> None:
@@ -101,19 +106,17 @@ def test_a_redis_restart_restarts_only_the_head(redis_inventory: Path) -> None:
 
 
 def test_redis_down_for_a_minute_is_reported_and_the_cluster_heals(redis_inventory: Path) -> None:
-    server(HEAD_HOST, "docker", "stop", REDIS)
-    try:
+    seen: list[str] = []
+
+    def status_while_down() -> None:
         time.sleep(5)
         status = playbook("playbooks/status.yml", inventory=redis_inventory)
-        assert status.rc != 0, status
-        text = " ".join(status.out.split())
-        assert "GCS store redis at " in text and ": unreachable: " in text, text
-    finally:
-        server(HEAD_HOST, "docker", "start", REDIS)
-    wait_whole(redis_inventory)
-    # And the whole fault, timed: REDIS_DOWN_S down, then back.
-    outcome = inject_and_time("redis_down")
+        seen.append(f"rc={status.rc} " + " ".join(status.out.split()))
+
+    outcome = inject_and_time("redis_down", during=status_while_down)
     _report(outcome)
+    assert seen and not seen[0].startswith("rc=0 "), seen
+    assert "GCS store redis at " in seen[0] and ": unreachable: " in seen[0], seen
     assert outcome.seconds is not None and outcome.seconds < REDIS_DOWN_S + BOUND_S, outcome
     assert set(outcome.restarted) <= {f"{HEAD_HOST}/ray-head", f"{HEAD_HOST}/{REDIS}"}, outcome
     wait_whole(redis_inventory)
