@@ -37,7 +37,8 @@ def redis_inventory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _report(outcome: Outcome) -> None:
-    log(f"redis {outcome.fault}: whole again {outcome.seconds} s after it; restarted: {outcome.restarted}")
+    shown = "never" if outcome.seconds is None else f"{outcome.seconds:.1f} s"
+    log(f"redis {outcome.fault}: whole again after {shown}; restarted: {outcome.restarted}")
 
 
 def test_redis_converges_and_a_rerun_changes_nothing(redis_inventory: Path) -> None:
