@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
-from labkit import wait_whole
+from labkit import inventory_with, wait_whole
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -14,3 +15,11 @@ def converged_lab() -> None:
     if shutil.which("docker") is None:
         pytest.fail("docker CLI not found: the lab tests need the container lab (bin/test brings it up)")
     wait_whole(timeout=240)
+
+
+@pytest.fixture(scope="session")
+def redis_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lab inventory with ray_cluster_gcs_storage=redis. The upgrade test moves the lab to it on
+    its way back (one recreation of the whole cluster for the new Ray, the new token and the new
+    store); the Redis tests and the teardown then run on it."""
+    return inventory_with(tmp_path_factory.mktemp("redis"), {"group:ray_cluster": {"ray_cluster_gcs_storage": "redis"}})

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from labkit import jobs_api, lab_host, lab_hosts, plan, ray_containers, server
+from labkit import GCS_REDIS, jobs_api, lab_host, lab_hosts, plan, ray_containers, server
 
 HEAD_HOST = "lab-84"
 HEAD = "ray-head"
@@ -28,7 +28,7 @@ HEAD = "ray-head"
 PROBE_HOST, PROBE_CONTAINER = "lab-80", "ray-worker-1"
 FAULTS = ("gcs_server", "main_process", "container_restart", "server_reboot")
 # With ray_cluster_gcs_storage=redis: its Redis restarted, and stopped for REDIS_DOWN_S.
-REDIS = "ray-gcs-redis"
+REDIS = GCS_REDIS
 REDIS_DOWN_S = 60
 REDIS_FAULTS = ("redis_restart", "redis_down")
 

@@ -29,6 +29,8 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _pi
 
 BIN = Path(sys.executable).parent
 LAB_INVENTORY = ROOT / "inventories" / "local"
+# The lab inventory with the GCS in Redis (conftest's redis_inventory) runs this container too.
+GCS_REDIS = "ray-gcs-redis"
 RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
@@ -196,6 +198,12 @@ def ray_containers(host: str) -> dict[str, tuple[str, int]]:
         return {}
     data = json.loads(server(host, "docker", "inspect", *(c.id for c in containers)))
     return {c["Name"].lstrip("/"): (c["State"]["StartedAt"], c["RestartCount"]) for c in data}
+
+
+def gcs_in_redis() -> bool:
+    """Whether the head's server runs the GCS's Redis: the lab was last converged with
+    ray_cluster_gcs_storage=redis (the upgrade test leaves it so, for the Redis tests and teardown)."""
+    return GCS_REDIS in server(plan()["cluster"]["head_host"], "docker", "ps", "--format", "{{.Names}}").split()
 
 
 def compose_files(host: str) -> dict[str, str]:

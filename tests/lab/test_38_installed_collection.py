@@ -1,6 +1,7 @@
 """The built artifact, installed the way a user installs it, runs against the converged lab.
 
-Runs before test_40's teardown: it needs the converged cluster. The playbook is the installed
+Runs before test_40's upgrade (which leaves the lab on another GCS storage) and test_48's
+teardown: it needs the cluster converged from the lab inventory. The playbook is the installed
 copy's (FQCN), run from a directory outside this checkout with a copy of ansible.cfg that neither
 points at this checkout's collections nor names an inventory; community.docker and
 community.general come from the venv's `ansible` package.

@@ -1,9 +1,9 @@
 """The GCS in Redis (ray_cluster_gcs_storage=redis) on the lab: converged from the inventory and
 rerun with nothing changed; Redis refuses clients without the cluster's password and is closed to
 the other servers; head faults and Redis's own (a restart, 60 s down) end with the cluster whole
-and no worker restarted, and status.yml says what is wrong while Redis is down. The module's
-teardown converges the lab back to the default storage. benchmarks/head_faults.py --storage redis
-repeats the figures."""
+and no worker restarted, and status.yml says what is wrong while Redis is down. The lab comes to
+Redis from test_40's upgrade round trip (see the on_redis fixture). benchmarks/head_faults.py
+--storage redis repeats the figures."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from headfaults import HEAD_HOST, REDIS, REDIS_DOWN_S, Outcome, inject_and_time, work_through_a_fault
-from labkit import LAB_INVENTORY, cluster_token, inventory_with, lab_host, log, plan, playbook, server, wait_whole
+from labkit import LAB_INVENTORY, cluster_token, gcs_in_redis, lab_host, log, plan, playbook, server, wait_whole
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import gcs_redis_password
 
@@ -23,13 +23,18 @@ REDIS_PORT = 6380  # the default ray_cluster_gcs_redis_port
 
 
 @pytest.fixture(scope="module")
-def redis_inventory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    inventory = inventory_with(tmp_path_factory.mktemp("redis"), {"group:ray_cluster": {"ray_cluster_gcs_storage": "redis"}})
+def on_redis(redis_inventory: Path) -> Iterator[Path]:
+    """The lab with its GCS in Redis. In the suite, test_40's upgrade round trip left it there (its
+    way back converged this inventory) and test_48's teardown follows. Run alone, this module
+    converges the lab to Redis first and back to the default storage at the end."""
+    if gcs_in_redis():
+        yield redis_inventory
+        return
     started = time.monotonic()
-    run = playbook("site.yml", inventory=inventory, timeout=900)
+    run = playbook("site.yml", inventory=redis_inventory, timeout=900)
     log(f"converge to GCS storage redis: {time.monotonic() - started:.0f} s")
     assert run.rc == 0, run
-    yield inventory
+    yield redis_inventory
     started = time.monotonic()
     back = playbook("site.yml", inventory=LAB_INVENTORY, timeout=900)
     log(f"converge back to the default GCS storage: {time.monotonic() - started:.0f} s")
@@ -41,12 +46,12 @@ def _report(outcome: Outcome) -> None:
     log(f"redis {outcome.fault}: whole again after {shown}; restarted: {outcome.restarted}")
 
 
-def test_redis_converges_and_a_rerun_changes_nothing(redis_inventory: Path) -> None:
+def test_redis_converges_and_a_rerun_changes_nothing(on_redis: Path) -> None:
     assert "ray-gcs-redis" in server(HEAD_HOST, "docker", "ps", "--format", "{{.Names}} {{.Status}}")
-    run = playbook("site.yml", inventory=redis_inventory)
+    run = playbook("site.yml", inventory=on_redis)
     assert run.rc == 0, run
     assert run.changed_hosts() == set(), run
-    status = playbook("playbooks/status.yml", inventory=redis_inventory)
+    status = playbook("playbooks/status.yml", inventory=on_redis)
     assert status.rc == 0, status
     assert "GCS state: redis at " in status.out and "(ray-gcs-redis)" in status.out
 
@@ -67,8 +72,8 @@ def _connects(host: str) -> bool:
     return lab_host(host).run("timeout 3 bash -c %s", probe).rc == 0
 
 
-def test_redis_needs_the_password_and_is_closed_to_other_servers(redis_inventory: Path) -> None:
-    del redis_inventory
+def test_redis_needs_the_password_and_is_closed_to_other_servers(on_redis: Path) -> None:
+    del on_redis
     assert _redis_cli("ping").startswith("NOAUTH")
     assert "WRONGPASS" in _redis_cli("--user", "ray", "ping", password="not-the-password")  # noqa: S106 (a wrong one)
     assert "WRONGPASS" in _redis_cli("--user", "default", "ping", password="anything")  # noqa: S106 (a wrong one)
@@ -84,8 +89,8 @@ def test_redis_needs_the_password_and_is_closed_to_other_servers(redis_inventory
     assert not _connects(OTHER_SERVER)
 
 
-def test_head_faults_with_redis_keep_workers_actors_and_jobs(redis_inventory: Path) -> None:
-    del redis_inventory
+def test_head_faults_with_redis_keep_workers_actors_and_jobs(on_redis: Path) -> None:
+    del on_redis
     work = work_through_a_fault("gcs_server")
     _report(work.outcome)
     assert work.tasks["correct"] == work.tasks["submitted"] > 0, work.tasks
@@ -98,20 +103,20 @@ def test_head_faults_with_redis_keep_workers_actors_and_jobs(redis_inventory: Pa
     assert outcome.restarted == [f"{HEAD_HOST}/ray-head"], outcome
 
 
-def test_a_redis_restart_restarts_only_the_head(redis_inventory: Path) -> None:
-    del redis_inventory
+def test_a_redis_restart_restarts_only_the_head(on_redis: Path) -> None:
+    del on_redis
     outcome = inject_and_time("redis_restart")
     _report(outcome)
     assert outcome.seconds is not None and outcome.seconds < BOUND_S, outcome
     assert set(outcome.restarted) <= {f"{HEAD_HOST}/ray-head", f"{HEAD_HOST}/{REDIS}"}, outcome
 
 
-def test_redis_down_for_a_minute_is_reported_and_the_cluster_heals(redis_inventory: Path) -> None:
+def test_redis_down_for_a_minute_is_reported_and_the_cluster_heals(on_redis: Path) -> None:
     seen: list[str] = []
 
     def status_while_down() -> None:
         time.sleep(5)
-        status = playbook("playbooks/status.yml", inventory=redis_inventory)
+        status = playbook("playbooks/status.yml", inventory=on_redis)
         seen.append(f"rc={status.rc} " + " ".join(status.out.split()))
 
     outcome = inject_and_time("redis_down", during=status_while_down)
@@ -120,4 +125,4 @@ def test_redis_down_for_a_minute_is_reported_and_the_cluster_heals(redis_invento
     assert "GCS store redis at " in seen[0] and ": unreachable: " in seen[0], seen
     assert outcome.seconds is not None and outcome.seconds < REDIS_DOWN_S + BOUND_S, outcome
     assert set(outcome.restarted) <= {f"{HEAD_HOST}/ray-head", f"{HEAD_HOST}/{REDIS}"}, outcome
-    wait_whole(redis_inventory)
+    wait_whole(on_redis)
