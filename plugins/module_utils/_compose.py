@@ -182,6 +182,10 @@ def compose_service(
     return service
 
 
+# The shell expression both containers derive the GCS's Redis password with, from the mounted token.
+_GCS_REDIS_PASSWORD_SH = gcs_redis_password_sh(AUTH_TOKEN_CONTAINER_PATH)
+
+
 def _sh(script: str) -> str:
     """A shell script as compose must hold it: ``$`` doubled (compose would interpolate it)."""
     return script.replace("$", "$$")
@@ -192,8 +196,7 @@ def _head_entrypoint(cluster: dict[str, Any]) -> list[str]:
     no environment variable or file for it): a shell adds it to the planned argv, the password
     derived from the mounted token file, so it is in no file, environment or compose spec."""
     redis = cluster["gcs_redis"]
-    password = gcs_redis_password_sh(AUTH_TOKEN_CONTAINER_PATH)
-    script = f'exec "$@" --redis-username={redis["username"]} --redis-password="{password}"'
+    script = f'exec "$@" --redis-username={redis["username"]} --redis-password="{_GCS_REDIS_PASSWORD_SH}"'
     return ["/bin/sh", "-c", _sh(script), "ray-start"]
 
 
@@ -204,7 +207,6 @@ def gcs_redis_service(host: str, cluster: dict[str, Any], token_fingerprint: str
     head host's disk, ``noeviction``, bounded memory and logs, and a healthcheck that needs no
     password (an answering server refuses it with NOAUTH)."""
     redis = cluster["gcs_redis"]
-    password = gcs_redis_password_sh(AUTH_TOKEN_CONTAINER_PATH)
     options = [
         f"--bind {redis['ip']}",
         f"--port {redis['port']}",
@@ -218,7 +220,7 @@ def gcs_redis_service(host: str, cluster: dict[str, Any], token_fingerprint: str
     ]
     script = (
         "set -eu\n"
-        f'password="{password}"\n'
+        f'password="{_GCS_REDIS_PASSWORD_SH}"\n'
         f"exec redis-server {' '.join(options)} - <<EOF\n"
         "user default off\n"
         f"user {redis['username']} on >$password ~* &* +@all\n"
@@ -306,4 +308,6 @@ def compose_content(plan: dict[str, Any], host: str, kind: str, token_fingerprin
         return ""
     host_plan = plan["hosts"][host]
     body = to_yaml({"name": host_plan["projects"][kind]["name"], "services": services})
-    return f"{MANAGED_HEADER}# Host {host}: {len(services)} Ray {kind} container(s).\n{body}\n"
+    ray = [node for node in host_plan["nodes"] if node["name"] in services]
+    redis = " and the GCS's Redis" if plan["cluster"]["gcs_redis"].get("container") in services else ""
+    return f"{MANAGED_HEADER}# Host {host}: {len(ray)} Ray {kind} container(s){redis}.\n{body}\n"

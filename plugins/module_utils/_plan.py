@@ -194,11 +194,16 @@ def _merge_ports(ports: list[tuple[int, str]]) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- the plan
 
 
+def gcs_in_redis(settings: dict[str, Any]) -> bool:
+    """Whether the plan runs the GCS's Redis beside the head: the one place that decides it."""
+    return settings["ray_cluster_gcs_storage"] == "redis"
+
+
 def compose_project(kind: str, nodes: list[dict[str, Any]], settings: dict[str, Any]) -> dict[str, Any]:
     """Where one compose project (``head`` or ``workers``) of a host lives, and its services: the
     nodes' containers, and in the head's project the GCS's Redis first when the plan runs one."""
     directory = f"{settings['ray_cluster_compose_dir'].rstrip('/')}/{kind}"
-    redis = [GCS_REDIS_CONTAINER] if (kind == "head" and nodes and settings["ray_cluster_gcs_storage"] == "redis") else []
+    redis = [GCS_REDIS_CONTAINER] if (kind == "head" and nodes and gcs_in_redis(settings)) else []
     return {
         "name": f"{settings['ray_cluster_name']}-{kind}",
         "dir": directory,
@@ -301,7 +306,7 @@ def _gcs_storage_paths(settings: dict[str, Any]) -> dict[str, str]:
         return {"gcs_storage_root": "", "gcs_storage_path": ""}
     root = f"{settings['ray_cluster_gcs_storage_dir'].rstrip('/')}/{settings['ray_cluster_name']}"
     store = f"ray-{settings['ray_cluster_version']}"
-    return {"gcs_storage_root": root, "gcs_storage_path": f"{root}/{'redis-' if storage == 'redis' else ''}{store}"}
+    return {"gcs_storage_root": root, "gcs_storage_path": f"{root}/{'redis-' if gcs_in_redis(settings) else ''}{store}"}
 
 
 def _gcs_redis(settings: dict[str, Any], head_ip: str) -> dict[str, Any]:
@@ -310,7 +315,7 @@ def _gcs_redis(settings: dict[str, Any], head_ip: str) -> dict[str, Any]:
     only, over the host's loopback path: no firewall rule opens it), the ACL user the head logs in
     as (its password derives from the cluster token), the namespace of the cluster's keys, and its
     memory limit and ``maxmemory``."""
-    if settings["ray_cluster_gcs_storage"] != "redis":
+    if not gcs_in_redis(settings):
         return {}
     memory = parse_size(settings["ray_cluster_gcs_redis_memory"], None, "ray_cluster_gcs_redis_memory")
     return {
@@ -379,7 +384,7 @@ def build_plan(
         name: _host_plan(name, hvars, name == head, name in worker_set, ips[name], settings, sources, warnings)
         for name, hvars in member_vars.items()
     }
-    if settings["ray_cluster_gcs_storage"] == "redis":
+    if gcs_in_redis(settings):
         for node in plan_hosts[head]["nodes"]:
             if node["name"] == GCS_REDIS_CONTAINER:
                 raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")

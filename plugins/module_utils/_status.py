@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._status_text import parse_ray_status
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import gcs_redis_password
@@ -331,16 +331,24 @@ class ClusterIncompleteError(ValueError):
         self.result = result
 
 
-# One reading: (source, node table, `ray status` text or None when it was not read).
-Reading = tuple[str, list[dict[str, Any]], "str | None"]
+class Reading(NamedTuple):
+    """One reading of the cluster: where the node table came from (``dashboard``, ``gcs`` or
+    ``driver``), the table, the ``ray status`` text (None when it was not read), and why the
+    dashboard's read was not used (None when it was, or when there is no dashboard to read)."""
+
+    source: str
+    nodes: list[dict[str, Any]]
+    status_text: str | None
+    dashboard_error: str | None = None
 
 
-def read_cluster(read: Callable[[], Reading], expected: list[dict[str, Any]]) -> dict[str, Any]:
-    """One reading: ``read()`` -> (source, node table, ``ray status`` text or None when not read) -> facts."""
-    source, table, status_text = read()
-    result = summarize_cluster(table, expected)
-    result["source"] = source
-    result["dashboard_error"] = getattr(read, "dashboard_error", None)
+def read_cluster(read: Callable[[], tuple[Any, ...]], expected: list[dict[str, Any]]) -> dict[str, Any]:
+    """One reading: ``read()`` -> a :class:`Reading` (or a tuple of its fields) -> facts."""
+    reading = Reading(*read())
+    status_text = reading.status_text
+    result = summarize_cluster(reading.nodes, expected)
+    result["source"] = reading.source
+    result["dashboard_error"] = reading.dashboard_error
     result["status_text"] = status_text
     if status_text is None:
         result["status"], result["status_error"] = None, "not read (read_status=false)"
@@ -531,34 +539,33 @@ def node_reader(
     read_status: bool,
     fetch: Callable[[str], str] | None = None,
 ) -> Callable[[], Reading]:
-    """The cluster's node table (and ``ray status`` with ``read_status``): one :data:`Reading` per call;
+    """The cluster's node table (and ``ray status`` with ``read_status``): one :class:`Reading` per call;
     raises ``ValueError`` when it cannot be read. With ``fetch`` (:func:`dashboard_fetch`) the table
     comes from the dashboard (source ``dashboard``) and, when that fails, from the head container
-    with ``run(argv) -> (rc, stdout, stderr)`` (source ``gcs`` or ``driver``); the reader's
-    ``dashboard_error`` then says why the dashboard's read was not used (None when it was, or when
-    there is no ``fetch``)."""
+    with ``run(argv) -> (rc, stdout, stderr)`` (source ``gcs`` or ``driver``), and the reading says
+    why the dashboard's read was not used."""
 
-    def table() -> tuple[str, list[dict[str, Any]]]:
-        read.dashboard_error = None  # type: ignore[attr-defined]
+    def table() -> tuple[str, list[dict[str, Any]], str | None]:
+        dashboard_error = None
         if fetch is not None:
             try:
-                return "dashboard", read_dashboard_nodes(fetch)
+                return "dashboard", read_dashboard_nodes(fetch), None
             except ValueError as exc:
                 # The dashboard starts after the GCS, or is down: the container's own read, and why.
-                read.dashboard_error = str(exc)  # type: ignore[attr-defined]
+                dashboard_error = str(exc)
         rc, out, err = run(node_table_argv(docker_cli, container))
         if rc != 0:
             raise ValueError(command_error(f"docker exec {container} python3 (node table)", rc, out, err))
-        return parse_node_table_output(out)
+        return (*parse_node_table_output(out), dashboard_error)
 
     def read() -> Reading:
-        source, nodes = table()
+        source, nodes, dashboard_error = table()
         if not read_status:
-            return source, nodes, None
+            return Reading(source, nodes, None, dashboard_error)
         rc, status_out, err = run(status_argv(docker_cli, container))
         if rc != 0:
             raise ValueError(command_error(f"docker exec {container} ray status", rc, status_out, err))
-        return source, nodes, status_out
+        return Reading(source, nodes, status_out, dashboard_error)
 
     return read
 

@@ -80,9 +80,11 @@ options:
     type: str
     default: ""
   gcs_redis_username:
-    description: The Redis ACL user the head logs in as (the plan's C(cluster.gcs_redis.username)).
+    description:
+      - The Redis ACL user the head logs in as (the plan's C(cluster.gcs_redis.username)). Required with
+        O(gcs_redis_address).
     type: str
-    default: ray
+    default: ""
   dashboard_url:
     description:
       - The head's dashboard as this host reaches it (the plan's C(cluster.dashboard_url)). Empty reads
@@ -259,11 +261,13 @@ def main() -> None:
             "dashboard_url": {"type": "str", "default": ""},
             "token_file": {"type": "str", "default": "", "no_log": False},
             "gcs_redis_address": {"type": "str", "default": ""},
-            "gcs_redis_username": {"type": "str", "default": "ray"},
+            "gcs_redis_username": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
     p = module.params
+    if p["gcs_redis_address"] and not p["gcs_redis_username"]:
+        module.fail_json(msg="ray_cluster_status: gcs_redis_username is required with gcs_redis_address")
     docker = p["docker_cli"] if "/" in p["docker_cli"] else module.get_bin_path(p["docker_cli"], required=True)
 
     fetch = dashboard_fetch(p["dashboard_url"], p["token_file"]) if p["dashboard_url"] else None

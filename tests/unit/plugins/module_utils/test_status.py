@@ -852,16 +852,17 @@ def test_node_reader_prefers_the_dashboard_and_falls_back_to_the_container(dashb
         return 0, SAME_CLUSTER.read_text(), ""
 
     read = node_reader(run, "/usr/bin/docker", "ray-head", False, dashboard_fetch(url, token_file))
-    source, nodes, status = read()
-    assert (source, len(nodes), status, calls) == ("dashboard", 22, None, [])
+    reading = read()
+    assert (reading.source, len(reading.nodes), reading.status_text, reading.dashboard_error) == ("dashboard", 22, None, None)
+    assert calls == []
     assert read_cluster(read, [])["dashboard_error"] is None
     # A wrong token, then a dashboard that is not listening: the container's own read, each time,
     # and the reading says why the dashboard's was not used.
     for fetch, why in ((dashboard_fetch(url), "HTTP Error 401"), (dashboard_fetch("http://127.0.0.1:9", timeout=1), "refused")):
         read = node_reader(run, "/usr/bin/docker", "ray-head", False, fetch)
-        source, nodes, _ = read()
-        assert (source, len(nodes)) == ("gcs", 22)
-        assert why in read.dashboard_error  # type: ignore[attr-defined]
+        reading = read()
+        assert (reading.source, len(reading.nodes)) == ("gcs", 22)
+        assert reading.dashboard_error and why in reading.dashboard_error
         assert why in read_cluster(read, [])["dashboard_error"]
     assert calls == [node_table_argv("/usr/bin/docker", "ray-head")] * 4
     # Both failing: the container's error.

@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import yaml
+from ansible_cli import needs_ansible_cli, run_cli
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.modules import ray_cluster_status
 
@@ -29,3 +33,12 @@ def test_return_documents_the_facts() -> None:
         "elapsed",
         "gcs_storage",
     }
+
+
+@needs_ansible_cli
+def test_a_redis_address_needs_its_username(tmp_path: Path) -> None:
+    """The ACL user comes from the plan (cluster.gcs_redis.username), never from a default of its own."""
+    args = json.dumps({"gcs_redis_address": "127.0.0.1:6380", "docker_cli": "/bin/true"})
+    proc = run_cli("ansible", "localhost", "-m", "wizardsofts.ray_cluster.ray_cluster_status", "-a", args, tmp_path=tmp_path)
+    assert proc.returncode != 0, proc.stdout
+    assert "gcs_redis_username is required with gcs_redis_address" in proc.stdout, proc.stdout
