@@ -29,6 +29,8 @@ from labkit import (
 )
 
 OLD = pins.RAY_PREVIOUS_VERSION
+# ray_image_archive_dir's default: the controller's cache of image archives.
+ARCHIVES = Path.home() / ".cache" / "wizardsofts.ray_cluster" / "images"
 
 
 def test_partial_upgrade_is_refused() -> None:
@@ -47,6 +49,10 @@ def test_upgrade_to_another_ray_and_back_with_a_new_token_and_the_gcs_in_redis(t
     assert f"nodes on Ray {OLD}" in run.out, run
     wait_whole(inventory)
     log(f"moved all 11 nodes to Ray {OLD} in {run.seconds:.0f} s")
+    # The archive method shipped the other version from the controller's cache, which keeps one
+    # archive per image: the one shipped (other builds' archives of that tag were removed).
+    archives = sorted(ARCHIVES.glob(ray_image(OLD).replace("/", "_").replace(":", "_") + "-*.tar"))
+    assert len(archives) == 1, archives
 
     # Back to the planned Ray with a new token (a variable change; the lab keeps it afterwards:
     # later runs read it back from the head host) and the GCS in Redis.
