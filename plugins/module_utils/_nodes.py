@@ -332,16 +332,24 @@ def _capacity_problems(cpus: float, memory: int, vcpus: Any, memtotal: int | Non
 
 
 def capacity(
-    host: str, nodes: list[dict[str, Any]], facts: dict[str, Any], allow_oversubscription: bool, warnings: list[str]
+    host: str,
+    nodes: list[dict[str, Any]],
+    facts: dict[str, Any],
+    allow_oversubscription: bool,
+    warnings: list[str],
+    other_memory: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The host's summed limits beside its vCPUs and memory; more than it has is refused, or warned when allowed."""
+    """The host's summed limits beside its vCPUs and memory; more than it has is refused, or warned when
+    allowed. ``other_memory``: the memory limits of the host's other containers (the GCS's Redis on the
+    head host), keyed by the variable that sets each."""
+    other_memory = other_memory or {}
     cpus = float(sum(float(node["cpus"]) for node in nodes))
-    memory = sum(node["memory"] for node in nodes)
+    memory = sum(node["memory"] for node in nodes) + sum(other_memory.values())
     vcpus = facts.get("vcpus")
     memtotal = facts["memtotal_mb"] * MIB if facts.get("memtotal_mb") else None
     for key, value, problem in _capacity_problems(cpus, memory, vcpus, memtotal):
         # The head's spec counts too: name the spec variables of the nodes this host runs.
-        variable = capacity_variable(nodes, key)
+        variable = "/".join([capacity_variable(nodes, key), *(other_memory if key == "memory" else ())])
         if allow_oversubscription:
             warnings.append(f"host {host}: {variable}: {problem} (oversubscription allowed)")
         else:

@@ -248,9 +248,12 @@ def _host_plan(
     settings: dict[str, Any],
     sources: list[str],
     warnings: list[str],
+    gcs_redis: dict[str, Any],
 ) -> dict[str, Any]:
-    """One host's part of the plan (findings to ``warnings``)."""
+    """One host's part of the plan (findings to ``warnings``); ``gcs_redis``: the cluster's (its memory
+    counts on the head host)."""
     nodes = host_node_specs(name, hvars, is_head, is_worker, warnings)
+    other_memory = {"ray_cluster_gcs_redis_memory": gcs_redis["memory"]} if (is_head and gcs_redis) else {}
     node_range = assign_ports(name, nodes, settings)
     return {
         "node_ip": ip,
@@ -262,7 +265,9 @@ def _host_plan(
             "workers": compose_project("workers", [node for node in nodes if node["role"] == "worker"], settings),
         },
         "firewall": firewall_rules(name, node_range, is_head, sources, settings),
-        "capacity": capacity(name, nodes, hvars.get("facts") or {}, settings["ray_cluster_allow_oversubscription"], warnings),
+        "capacity": capacity(
+            name, nodes, hvars.get("facts") or {}, settings["ray_cluster_allow_oversubscription"], warnings, other_memory
+        ),
     }
 
 
@@ -330,7 +335,9 @@ def _gcs_redis(settings: dict[str, Any], head_ip: str) -> dict[str, Any]:
     }
 
 
-def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, Any], sources: list[str]) -> dict[str, Any]:
+def _cluster_values(
+    settings: dict[str, Any], head: str, head_plan: dict[str, Any], sources: list[str], gcs_redis: dict[str, Any]
+) -> dict[str, Any]:
     """The plan's ``cluster`` up to its host list: the settings the roles read and the head's addresses."""
     head_ip = head_plan["node_ip"]
     dashboard_host = head_ip if settings["ray_cluster_dashboard_bind"] != "loopback" else "127.0.0.1"
@@ -349,7 +356,7 @@ def _cluster_values(settings: dict[str, Any], head: str, head_plan: dict[str, An
         # The token file the modules read (the dashboard's bearer token, the Redis password): none without a token.
         "auth_token_file_in_use": settings["ray_cluster_auth_token_file"] if settings["ray_cluster_auth_mode"] == "token" else "",
         **_gcs_storage_paths(settings),
-        "gcs_redis": _gcs_redis(settings, head_ip),
+        "gcs_redis": gcs_redis,
         "allowed_sources": sources,
         "admin_sources": settings["ray_cluster_admin_sources"],
     }
@@ -380,8 +387,9 @@ def build_plan(
     sources = firewall_sources(ips, settings["ray_cluster_allowed_sources"])
     worker_set = set(worker_hosts)
     warnings: list[str] = []
+    gcs_redis = _gcs_redis(settings, ips[head])
     plan_hosts = {
-        name: _host_plan(name, hvars, name == head, name in worker_set, ips[name], settings, sources, warnings)
+        name: _host_plan(name, hvars, name == head, name in worker_set, ips[name], settings, sources, warnings, gcs_redis)
         for name, hvars in member_vars.items()
     }
     if gcs_in_redis(settings):
@@ -390,7 +398,7 @@ def build_plan(
                 raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")
     expected = [_expected_node(name, ips[name], node) for name, host_plan in plan_hosts.items() for node in host_plan["nodes"]]
     cluster = {
-        **_cluster_values(settings, head, plan_hosts[head], sources),
+        **_cluster_values(settings, head, plan_hosts[head], sources, gcs_redis),
         "hosts": list(member_vars),
         "expected_node_count": len(expected),
         "expected_cpus": sum(entry["num_cpus"] for entry in expected),

@@ -280,7 +280,10 @@ plan:
           returned: success
           contains:
             cpus: {description: "Sum of the CPU limits.", type: float, returned: success}
-            memory: {description: "Sum of the memory limits in bytes.", type: int, returned: success}
+            memory:
+              description: "Sum of the memory limits in bytes (on the head host, with the GCS's Redis)."
+              type: int
+              returned: success
             vcpus: {description: "The host's vCPUs (null without facts).", type: int, returned: success}
             memtotal: {description: "The host's memory in bytes (null without facts).", type: int, returned: success}
     warnings:

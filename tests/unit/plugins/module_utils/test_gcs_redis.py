@@ -62,6 +62,22 @@ def test_plan_puts_redis_beside_the_head_and_opens_no_port_for_it(lab_hosts: Hos
             assert "6380" not in rule["port"].split(":"), (name, rule)
 
 
+def test_redis_memory_counts_in_the_head_hosts_capacity(lab_hosts: Hosts) -> None:
+    # The head host's Ray limits add up to 5 GiB; it has 5.5 GiB.
+    lab_hosts[HEAD]["facts"] = {"vcpus": 8, "memtotal_mb": 5632, "default_ipv4": None}
+    assert plan(lab_hosts)["hosts"][HEAD]["capacity"]["memory"] == 5 * 2**30
+    fits = redis_plan(lab_hosts, ray_cluster_gcs_redis_memory="512m")
+    assert fits["hosts"][HEAD]["capacity"]["memory"] == 5 * 2**30 + 512 * 2**20
+    assert fits["hosts"]["lab-80"]["capacity"]["memory"] == 4 * 2**30  # a workers-only host: no Redis
+    cluster(ray_cluster_gcs_redis_memory="1g")(lab_hosts)  # 6 GiB on the head host
+    error = refusal(lab_hosts)
+    assert error.host == HEAD
+    assert error.variable == "ray_head_spec.memory/ray_worker_spec.memory/ray_cluster_gcs_redis_memory"
+    assert error.value == "6.00GiB" and "above the host's 5.50GiB" in str(error)
+    cluster(ray_cluster_allow_oversubscription=True)(lab_hosts)
+    assert any("ray_cluster_gcs_redis_memory" in warning for warning in plan(lab_hosts)["warnings"])
+
+
 def test_other_storages_have_no_redis(lab_hosts: Hosts) -> None:
     built = plan(lab_hosts)
     assert built["cluster"]["gcs_redis"] == {}
