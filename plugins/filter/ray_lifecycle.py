@@ -9,7 +9,11 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image import archive_file, image_id_from_manifest
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image import (
+    archive_file,
+    image_id_from_manifest,
+    other_archives,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
     engine_problems,
     smoke_min_hosts,
@@ -50,6 +54,14 @@ def ray_image_archive_file(image: str, image_id: str, archive_dir: str, archive_
         return archive_file(image, image_id, archive_dir, archive_path)
     except ValueError as exc:
         raise AnsibleFilterError(f"ray_image_archive_file: {exc}") from None
+
+
+def ray_image_other_archives(paths: list[str], archive: str) -> list[str]:
+    """The archive directory's files + the archive in use -> the other builds' archives of its image."""
+    try:
+        return other_archives(archive, [str(path) for path in paths])
+    except (ValueError, TypeError) as exc:
+        raise AnsibleFilterError(f"ray_image_other_archives: {exc}") from None
 
 
 def ray_version_problems(results: list[dict[str, Any]], cluster: dict[str, Any]) -> list[str]:
@@ -95,6 +107,7 @@ class FilterModule:
             "ray_token_file_text": ray_token_file_text,
             "ray_image_manifest_id": ray_image_manifest_id,
             "ray_image_archive_file": ray_image_archive_file,
+            "ray_image_other_archives": ray_image_other_archives,
             "ray_version_problems": ray_version_problems,
             "ray_smoke_min_hosts": ray_smoke_min_hosts,
             "ray_engine_problems": ray_engine_problems,

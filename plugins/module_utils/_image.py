@@ -45,3 +45,18 @@ def archive_file(image: str, image_id: str, archive_dir: str, archive_path: str 
     if not image:
         raise ValueError("image: expected the image's name, got an empty value")
     return f"{archive_dir}/{re.sub(r'[/:]', '_', image)}-{digest[:12]}.tar"
+
+
+# An archive's name as archive_file makes it: the image name's part, then the ID's 12 hex digits.
+_ARCHIVE_RE = re.compile(r"^(.+)-[0-9a-f]{12}\.tar$")
+
+
+def other_archives(archive: str, paths: list[str]) -> list[str]:
+    """Of ``paths`` (the archive directory's files), the archives :func:`archive_file` made for other
+    builds of ``archive``'s image (same name, another ID), sorted: what the role removes once
+    ``archive`` is the one shipped. Another image's archives (another name) are never among them."""
+    match = _ARCHIVE_RE.match(archive)
+    if not match:
+        raise ValueError(f"archive {archive!r}: not a name archive_file makes (<image>-<12 hex digits>.tar)")
+    stem = match.group(1)
+    return sorted(path for path in paths if path != archive and (m := _ARCHIVE_RE.match(path)) and m.group(1) == stem)

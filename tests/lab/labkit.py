@@ -26,11 +26,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "collections"))  # the collection by its FQCN (a link to this checkout)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _pins as pins  # noqa: E402
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import GCS_REDIS_CONTAINER  # noqa: E402
 
 BIN = Path(sys.executable).parent
 LAB_INVENTORY = ROOT / "inventories" / "local"
 # The lab inventory with the GCS in Redis (conftest's redis_inventory) runs this container too.
-GCS_REDIS = "ray-gcs-redis"
+GCS_REDIS = GCS_REDIS_CONTAINER
 RECAP_RE = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 

@@ -28,6 +28,8 @@ from labkit import (
     wait_whole,
 )
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image import archive_file, other_archives
+
 OLD = pins.RAY_PREVIOUS_VERSION
 # ray_image_archive_dir's default: the controller's cache of image archives.
 ARCHIVES = Path.home() / ".cache" / "wizardsofts.ray_cluster" / "images"
@@ -51,7 +53,9 @@ def test_upgrade_to_another_ray_and_back_with_a_new_token_and_the_gcs_in_redis(t
     log(f"moved all 11 nodes to Ray {OLD} in {run.seconds:.0f} s")
     # The archive method shipped the other version from the controller's cache, which keeps one
     # archive per image: the one shipped (other builds' archives of that tag were removed).
-    archives = sorted(ARCHIVES.glob(ray_image(OLD).replace("/", "_").replace(":", "_") + "-*.tar"))
+    # (A name no build has, so "the other builds" of it are all the archives of that image.)
+    unbuilt = archive_file(ray_image(OLD), "sha256:" + "0" * 64, str(ARCHIVES))
+    archives = other_archives(unbuilt, [str(path) for path in ARCHIVES.glob("*.tar")])
     assert len(archives) == 1, archives
 
     # Back to the planned Ray with a new token (a variable change; the lab keeps it afterwards:

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image import archive_file, image_id_from_manifest
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image import (
+    archive_file,
+    image_id_from_manifest,
+    other_archives,
+)
 
 DIGEST = "5f0c1a2b3c4d" + "e" * 52
 
@@ -79,3 +83,22 @@ def test_archive_file(image: str, image_id: str, archive_dir: str, archive_path:
 def test_archive_file_refuses(image: str, image_id: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         archive_file(image, image_id, "/srv/images")
+
+
+def test_other_archives_are_the_other_builds_of_the_same_image() -> None:
+    directory = "/home/op/.cache/wizardsofts.ray_cluster/images"
+    shipped = archive_file("wizardsofts/ray:2.60.0-py311", "sha256:" + "ab" * 32, directory)
+    older = archive_file("wizardsofts/ray:2.60.0-py311", "sha256:" + "01" * 32, directory)
+    files = [
+        shipped,
+        older,
+        archive_file("wizardsofts/ray:2.59.0-py311", "sha256:" + "02" * 32, directory),  # another tag
+        archive_file("wizardsofts/ray:2.60.0-py311-extra", "sha256:" + "03" * 32, directory),  # a longer name
+        f"{directory}/wizardsofts_ray_2.60.0-py311-notes.tar",  # not an archive the role made
+        f"{directory}/wizardsofts_ray_2.60.0-py311-0123456789AB.tar",  # not lowercase hex
+    ]
+    assert other_archives(shipped, files) == [older]
+    assert other_archives(older, files) == [shipped]
+    assert other_archives(shipped, [shipped]) == []
+    with pytest.raises(ValueError, match="not a name archive_file makes"):
+        other_archives("/srv/given-by-the-user.tar", files)
