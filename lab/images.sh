@@ -34,6 +34,9 @@ RAY_IMAGE="${RAY_IMAGE:-wizardsofts/ray:${RAY_VERSION}-${RAY_PYTHON_TAG}}"
 RAY_EXTRA_PACKAGES="${RAY_EXTRA_PACKAGES:-$(pin RAY_IMAGE_EXTRA_PACKAGES)}"
 # The distribution's packages in the image (Redis, for a GCS store the collection deploys).
 RAY_SYSTEM_PACKAGES="${RAY_SYSTEM_PACKAGES:-$(pin RAY_IMAGE_SYSTEM_PACKAGES)}"
+# The monitoring image: Prometheus, Alertmanager and the node exporter from the distribution.
+MONITORING_IMAGE="$(pin MONITORING_IMAGE)"
+MONITORING_PACKAGES="$(pin MONITORING_PACKAGES)"
 
 CACHE="${LAB_CACHE:-${HERE}/cache}"
 FORCE="${FORCE:-0}"
@@ -244,5 +247,17 @@ else
   docker image prune -f --filter label=com.wizardsofts.ray_cluster.stage=builder >/dev/null
   docker run --rm "${RAY_IMAGE}" ray --version
   log "built ${RAY_IMAGE} in $(($(now) - t0))s ($(image_size "${RAY_IMAGE}"))"
+fi
+# 4. The monitoring image (Prometheus, Alertmanager, node exporter) from trixie's packages
+monitoring_hash="$(inputs_hash "$(image_hash "${SERVER_ROOTFS_IMAGE}")" "${ROOT}/roles/ray_monitoring/files/Dockerfile" "${MONITORING_PACKAGES}")"
+if have_image "${MONITORING_IMAGE}" "${monitoring_hash}"; then
+  log "skip ${MONITORING_IMAGE}: present (inputs ${monitoring_hash})"
+else
+  t0=$(now)
+  docker build --build-arg BASE_IMAGE="${SERVER_ROOTFS_IMAGE}" --build-arg PACKAGES="${MONITORING_PACKAGES}" \
+    --label "${INPUTS_LABEL}=${monitoring_hash}" -t "${MONITORING_IMAGE}" "${ROOT}/roles/ray_monitoring/files" \
+    >"${CACHE}/monitoring-build.log" 2>&1 ||
+    { log "build of ${MONITORING_IMAGE} failed:"; tail -n 20 "${CACHE}/monitoring-build.log" >&2; exit 1; }
+  log "built ${MONITORING_IMAGE} in $(($(now) - t0))s ($(image_size "${MONITORING_IMAGE}"))"
 fi
 log "images ready in $(($(now) - T_ALL))s"

@@ -82,7 +82,14 @@ class ActionModule(ActionBase):
                 plan, notes = self._plan_from_inventory(task_vars, args, known)
             else:
                 head_hosts, worker_hosts = args["head_hosts"] or [], args["worker_hosts"] or []
-                plan = build_plan(head_hosts, worker_hosts, args["hosts"], known=known)
+                plan = build_plan(
+                    head_hosts,
+                    worker_hosts,
+                    args["hosts"],
+                    monitoring_hosts=args["monitoring_hosts"],
+                    known=known,
+                    monitoring_group=args["monitoring_group"],
+                )
         except PlanError as exc:
             raise AnsibleActionFail(str(exc), result={"host": exc.host, "variable": exc.variable}) from None
         if plan["warnings"] or notes:
@@ -99,7 +106,16 @@ class ActionModule(ActionBase):
         head_hosts, worker_hosts, hosts = inventory_hosts(hostvars, groups, args["head_group"], args["worker_group"])
         cluster_hosts = cluster_members(groups, args["cluster_group"])
         group_names = (args["cluster_group"], args["head_group"], args["worker_group"])
-        plan = build_plan(head_hosts, worker_hosts, hosts, cluster_hosts=cluster_hosts, known=known, group_names=group_names)
+        plan = build_plan(
+            head_hosts,
+            worker_hosts,
+            hosts,
+            cluster_hosts=cluster_hosts,
+            monitoring_hosts=groups.get(args["monitoring_group"]),
+            known=known,
+            group_names=group_names,
+            monitoring_group=args["monitoring_group"],
+        )
         # The token is checked here, never passed to the planner: the plan must not hold it.
         try:
             tokens = {host: auth_token_of(hostvars[host]) for host in plan["cluster"]["hosts"]}

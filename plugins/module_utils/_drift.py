@@ -26,6 +26,11 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall 
     ufw_rule_diff,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import engine_problems
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import NODE_EXPORTER_CONTAINER
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
+
+# The monitoring files: root's, readable by the monitoring image's group (_monitoring.MONITORING_UID).
+_MONITORING_FILE_MODE = "0640"
 
 
 def sha256_text(text: str) -> str:
@@ -33,10 +38,18 @@ def sha256_text(text: str) -> str:
 
 
 def file_drift(
-    probe: Mapping[str, Any], path: str, *, kind: str = "file", mode: str, sha256: str | None = None, owner: str = "root"
+    probe: Mapping[str, Any],
+    path: str,
+    *,
+    kind: str = "file",
+    mode: str,
+    sha256: str | None = None,
+    owner: str = "root",
+    group: str | None = None,
 ) -> list[str]:
     """What differs between the probe's stat of ``path`` and a ``kind`` (file or directory) owned by
-    ``owner`` (user and group) with ``mode`` and, for a file, content of ``sha256``."""
+    ``owner`` (user, and group unless ``group`` is given) with ``mode`` and, for a file, content of ``sha256``."""
+    group = owner if group is None else group
     stat = (probe.get("stats") or {}).get(path)
     if stat is None:
         return [f"{path}: not read"]
@@ -47,8 +60,8 @@ def file_drift(
         problems.append(f"{path}: a {stat.get('type')}, not a {kind}")
     if stat.get("mode") != mode:
         problems.append(f"{path}: mode {stat.get('mode')}, not {mode}")
-    if (stat.get("owner"), stat.get("group")) != (owner, owner):
-        problems.append(f"{path}: owned by {stat.get('owner')}:{stat.get('group')}, not {owner}:{owner}")
+    if (stat.get("owner"), stat.get("group")) != (owner, group):
+        problems.append(f"{path}: owned by {stat.get('owner')}:{stat.get('group')}, not {owner}:{group}")
     if sha256 is not None and stat.get("sha256") != sha256:
         problems.append(f"{path}: content differs")
     return problems
@@ -185,4 +198,37 @@ def compose_drift(
     for name, service in compose_services(plan, host, kind, token_fingerprint).items():
         problems += _container_drift(containers.get(name), name, f"{prefix}.spec", service["labels"][f"{prefix}.spec"])
     problems += [f"{name}: not in the plan" for name in sorted(set(containers) - set(project["services"]))]
+    return problems
+
+
+def monitoring_drift(
+    probe: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    host: str,
+    password_hash: str,
+    password_sha256: str,
+    image_id: str = "",
+) -> list[str]:
+    """What the ray_monitoring role would change on ``host``: each file it writes (with the login's
+    ``password_hash``), the password file on the monitoring host (``password_sha256``: the sha256 of
+    the text it must hold), the image (``image_id``: see :func:`image_drift`) and each of the host's
+    monitoring containers running. Nothing when monitoring is off."""
+    monitoring = plan["cluster"]["monitoring"]
+    if not monitoring:
+        return []
+    group = str(monitoring["uid"])
+    problems = []
+    for path, text in monitoring_files(dict(plan), host, password_hash).items():
+        problems += file_drift(probe, path, mode=_MONITORING_FILE_MODE, sha256=sha256_text(text), group=group)
+    services = [NODE_EXPORTER_CONTAINER]
+    if host == monitoring["host"]:
+        problems += file_drift(probe, monitoring["password_file"], mode="0640", sha256=password_sha256, group=group)
+        services += monitoring["project"]["services"]
+    problems += image_drift(probe, monitoring["image"], image_id)
+    containers = {str(c.get("Name", "")).lstrip("/"): c for c in ((probe.get("docker") or {}).get("containers") or [])}
+    for name in services:
+        container = containers.get(name)
+        state = (container or {}).get("State") or {}
+        if not state.get("Running"):
+            problems.append(f"{name}: {state.get('Status', 'no container')}")
     return problems

@@ -22,3 +22,7 @@ RAY_IMAGE_EXTRA_PACKAGES = "pandas==2.1.4 numpy==1.26.3 requests==2.34.2"
 # The distribution's packages installed in the Ray image (apt, from the base image's own sources):
 # the Redis server the collection can deploy as the GCS store (ray_cluster_gcs_storage=redis).
 RAY_IMAGE_SYSTEM_PACKAGES = "redis-server"
+# The monitoring image (Prometheus, Alertmanager, node exporter): built from Debian trixie's packages
+# at these versions (lab/images.sh, the ray_monitoring role's build method).
+MONITORING_PACKAGES = "prometheus=2.53.3+ds1-2 prometheus-alertmanager=0.28.1+ds-1 prometheus-node-exporter=1.9.0-1+b4"
+MONITORING_IMAGE = "wizardsofts/ray-monitoring:2.53.3-0.28.1-1.9.0"

@@ -24,6 +24,13 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     parse_size,
     source_text,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
+    DEFAULT_MONITORING_GROUP,
+    docker_metrics_address,
+    monitoring_host,
+    monitoring_plan,
+    monitoring_rules,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import capacity, host_node_specs
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import (
     GCS_REDIS_CONTAINER,
@@ -48,8 +55,10 @@ PLAN_ARGUMENT_SPEC: dict[str, Any] = {
     "head_group": {"type": "str", "default": "ray_head"},
     "worker_group": {"type": "str", "default": "ray_workers"},
     "cluster_group": {"type": "str", "default": "ray_cluster"},
+    "monitoring_group": {"type": "str", "default": DEFAULT_MONITORING_GROUP},
     "head_hosts": {"type": "list", "elements": "str"},
     "worker_hosts": {"type": "list", "elements": "str"},
+    "monitoring_hosts": {"type": "list", "elements": "str"},
     "hosts": {"type": "dict"},
 }
 PLAN_HOST_VARIABLES = (*HOST_DEFAULTS, "ansible_host")
@@ -152,10 +161,31 @@ def assign_ports(host: str, nodes: list[dict[str, Any]], settings: dict[str, Any
 # --------------------------------------------------------------------------- firewall
 
 
+def node_port_ranges(nodes: list[dict[str, Any]], node_range: tuple[int, int] | None) -> list[str]:
+    """The host's node ports the cluster's members reach, as UFW ranges: the whole node range but
+    each node's metrics-export port (only the monitoring host may scrape it)."""
+    if not node_range:
+        return []
+    ranges: list[str] = []
+    low = node_range[0]
+    for port in sorted(node["ports"]["metrics_export"] for node in nodes):
+        if port > low:
+            ranges.append(str(low) if port - 1 == low else f"{low}:{port - 1}")
+        low = port + 1
+    if low <= node_range[1]:
+        ranges.append(str(low) if low == node_range[1] else f"{low}:{node_range[1]}")
+    return ranges
+
+
 def firewall_rules(
-    host: str, node_range: tuple[int, int] | None, is_head: bool, sources: list[str], settings: dict[str, Any]
+    host: str,
+    nodes: list[dict[str, Any]],
+    node_range: tuple[int, int] | None,
+    is_head: bool,
+    sources: list[str],
+    settings: dict[str, Any],
 ) -> list[dict[str, str]]:
-    """The exact UFW allow rules this host needs, SSH first."""
+    """The exact UFW allow rules this host needs for Ray, SSH first."""
     rules: list[dict[str, str]] = []
 
     def add(port: str, sources: list[str], purpose: str) -> None:
@@ -163,8 +193,8 @@ def firewall_rules(
             rules.append({"port": port, "proto": "tcp", "src": src, "comment": f"{COMMENT_PREFIX} {purpose}"})
 
     add(str(settings["ray_cluster_ssh_port"]), settings["ray_cluster_ssh_sources"], "ssh")
-    if node_range:
-        add(f"{node_range[0]}:{node_range[1]}", sources, "nodes")
+    for ports in node_port_ranges(nodes, node_range):
+        add(ports, sources, "nodes")
     if is_head:
         operators = list(dict.fromkeys(sources + settings["ray_cluster_admin_sources"]))
         add(str(settings["ray_cluster_gcs_port"]), sources, "gcs")
@@ -249,9 +279,11 @@ def _host_plan(
     sources: list[str],
     warnings: list[str],
     gcs_redis: dict[str, Any],
+    monitoring: dict[str, Any],
 ) -> dict[str, Any]:
     """One host's part of the plan (findings to ``warnings``); ``gcs_redis``: the cluster's (its memory
-    counts on the head host)."""
+    counts on the head host); ``monitoring``: the cluster's (its firewall rules and the engine's
+    metrics address)."""
     nodes = host_node_specs(name, hvars, is_head, is_worker, warnings)
     other_memory = {"ray_cluster_gcs_redis_memory": gcs_redis["memory"]} if (is_head and gcs_redis) else {}
     node_range = assign_ports(name, nodes, settings)
@@ -264,7 +296,11 @@ def _host_plan(
             "head": compose_project("head", [node for node in nodes if node["role"] == "head"], settings),
             "workers": compose_project("workers", [node for node in nodes if node["role"] == "worker"], settings),
         },
-        "firewall": firewall_rules(name, node_range, is_head, sources, settings),
+        "firewall": firewall_rules(name, nodes, node_range, is_head, sources, settings)
+        + monitoring_rules(
+            nodes, ip, bool(monitoring) and monitoring["host"] == name, monitoring, settings["ray_cluster_admin_sources"]
+        ),
+        "docker_metrics_address": docker_metrics_address(monitoring, ip),
         "capacity": capacity(
             name, nodes, hvars.get("facts") or {}, settings["ray_cluster_allow_oversubscription"], warnings, other_memory
         ),
@@ -336,7 +372,12 @@ def _gcs_redis(settings: dict[str, Any], head_ip: str) -> dict[str, Any]:
 
 
 def _cluster_values(
-    settings: dict[str, Any], head: str, head_plan: dict[str, Any], sources: list[str], gcs_redis: dict[str, Any]
+    settings: dict[str, Any],
+    head: str,
+    head_plan: dict[str, Any],
+    sources: list[str],
+    gcs_redis: dict[str, Any],
+    monitoring: dict[str, Any],
 ) -> dict[str, Any]:
     """The plan's ``cluster`` up to its host list: the settings the roles read and the head's addresses."""
     head_ip = head_plan["node_ip"]
@@ -357,6 +398,7 @@ def _cluster_values(
         "auth_token_file_in_use": settings["ray_cluster_auth_token_file"] if settings["ray_cluster_auth_mode"] == "token" else "",
         **_gcs_storage_paths(settings),
         "gcs_redis": gcs_redis,
+        "monitoring": monitoring,
         "allowed_sources": sources,
         "admin_sources": settings["ray_cluster_admin_sources"],
     }
@@ -368,8 +410,10 @@ def build_plan(
     hosts: dict[str, dict[str, Any]],
     *,
     cluster_hosts: list[str] | None = None,
+    monitoring_hosts: list[str] | None = None,
     known: Collection[str] | None = None,
     group_names: tuple[str, str, str] = DEFAULT_GROUP_NAMES,
+    monitoring_group: str = DEFAULT_MONITORING_GROUP,
 ) -> dict[str, Any]:
     """Compute the whole cluster plan.
 
@@ -377,7 +421,8 @@ def build_plan(
     optional ``facts`` dict with ``vcpus``, ``memtotal_mb`` and ``default_ipv4``.
     ``cluster_hosts`` (the parent group's members, when known) may hold no host outside
     ``head_hosts`` and ``worker_hosts``. ``known``: see :func:`cluster_settings`.
-    ``group_names`` (cluster, head, workers) name the groups in messages.
+    ``group_names`` (cluster, head, workers) name the groups in messages. ``monitoring_hosts``: the
+    members of ``monitoring_group`` (at most one, a cluster host; none: the head's host).
     """
     check_cluster_members(cluster_hosts, head_hosts, worker_hosts, group_names)
     member_vars = _members(head_hosts, worker_hosts, hosts)
@@ -388,8 +433,12 @@ def build_plan(
     worker_set = set(worker_hosts)
     warnings: list[str] = []
     gcs_redis = _gcs_redis(settings, ips[head])
+    monitor = monitoring_host(head, monitoring_hosts, list(member_vars), monitoring_group)
+    monitoring = monitoring_plan(settings, monitor, ips, head)
     plan_hosts = {
-        name: _host_plan(name, hvars, name == head, name in worker_set, ips[name], settings, sources, warnings, gcs_redis)
+        name: _host_plan(
+            name, hvars, name == head, name in worker_set, ips[name], settings, sources, warnings, gcs_redis, monitoring
+        )
         for name, hvars in member_vars.items()
     }
     if gcs_in_redis(settings):
@@ -398,7 +447,7 @@ def build_plan(
                 raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")
     expected = [_expected_node(name, ips[name], node) for name, host_plan in plan_hosts.items() for node in host_plan["nodes"]]
     cluster = {
-        **_cluster_values(settings, head, plan_hosts[head], sources, gcs_redis),
+        **_cluster_values(settings, head, plan_hosts[head], sources, gcs_redis, monitoring),
         "hosts": list(member_vars),
         "expected_node_count": len(expected),
         "expected_cpus": sum(entry["num_cpus"] for entry in expected),

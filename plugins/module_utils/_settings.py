@@ -27,6 +27,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     plain,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import (
+    MONITORING_IMAGE,
     RAY_IMAGE_EXTRA_PACKAGES,
     RAY_IMAGE_SYSTEM_PACKAGES,
     RAY_PYTHON_VERSION,
@@ -78,6 +79,24 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_stagger_worker_start": False,
     "ray_cluster_confirm_removal": False,
     "ray_cluster_removal_max_share": 0.25,
+    # Monitoring: Prometheus and Alertmanager on one host (group ray_monitoring, else the head's),
+    # a node exporter on every host, the Docker engines' metrics; all scraped from the plan.
+    "ray_cluster_monitoring": False,
+    "ray_cluster_monitoring_image": MONITORING_IMAGE,
+    "ray_cluster_prometheus_port": 9090,
+    "ray_cluster_alertmanager_port": 9093,
+    "ray_cluster_node_exporter_port": 9100,
+    "ray_cluster_docker_metrics_port": 9323,
+    "ray_cluster_monitoring_scrape_interval": "15s",
+    # How long a condition must hold before its alert fires.
+    "ray_cluster_monitoring_alert_for": "2m",
+    "ray_cluster_monitoring_retention_time": "15d",
+    "ray_cluster_monitoring_retention_size": "10g",
+    # Where the monitoring host keeps the web login's password (root only; ray_cluster_monitoring_password
+    # from Vault, else derived from the cluster token).
+    "ray_cluster_monitoring_password_file": "/etc/ray-cluster/monitoring_password",
+    # Alertmanager's webhook receivers (none: alerts are kept and shown, sent nowhere).
+    "ray_cluster_alertmanager_webhook_urls": [],
 }
 HOST_DEFAULTS: dict[str, Any] = {
     "ray_node_ip": None,
@@ -97,6 +116,13 @@ FIXED_PORT_VARIABLES = (
     "ray_cluster_autoscaler_metrics_port",
     "ray_cluster_dashboard_metrics_port",
     "ray_cluster_gcs_redis_port",
+)
+# Fixed too, while ray_cluster_monitoring is on.
+MONITORING_PORT_VARIABLES = (
+    "ray_cluster_prometheus_port",
+    "ray_cluster_alertmanager_port",
+    "ray_cluster_node_exporter_port",
+    "ray_cluster_docker_metrics_port",
 )
 AUTH_MODES = ("disabled", "token")
 AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
@@ -259,6 +285,31 @@ def _absolute_path(value: Any, variable: str) -> Any:
     return value
 
 
+_DURATION_RE = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
+
+
+def _duration(value: Any, variable: str) -> str:
+    """A Prometheus duration such as 15s, 2m or 1h30m."""
+    if not isinstance(value, str) or not _DURATION_RE.match(value) or not re.search(r"[1-9]", value):
+        raise PlanError(None, variable, value, "expected a Prometheus duration such as 15s, 2m or 1h30m")
+    return value
+
+
+def _url_list(value: Any, variable: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list):
+        raise PlanError(None, variable, value, "expected a list of http:// or https:// URLs")
+    for url in value:
+        if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+            raise PlanError(None, variable, url, "expected an http:// or https:// URL")
+    return list(value)
+
+
+def _image_name(value: Any, variable: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?", value):
+        raise PlanError(None, variable, value, "expected an image name such as registry.example/monitoring:1.0")
+    return value
+
+
 def _boolean(value: Any, variable: str) -> bool:
     # -e ray_cluster_confirm_removal=true on the command line is the string "true": every switch
     # takes the words true/yes/false/no as well as YAML's booleans, and nothing else.
@@ -289,7 +340,7 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_allowed_sources", _source_list),
     ("ray_cluster_admin_sources", _source_list),
     ("ray_cluster_ssh_sources", _source_list),
-    *((key, _port) for key in (*FIXED_PORT_VARIABLES, "ray_cluster_port_base")),
+    *((key, _port) for key in (*FIXED_PORT_VARIABLES, *MONITORING_PORT_VARIABLES, "ray_cluster_port_base")),
     ("ray_cluster_worker_ports_per_node", _at_least(1)),
     ("ray_cluster_ephemeral_port_range", _port_range),
     ("ray_cluster_dashboard_bind", _one_of(DASHBOARD_BINDS)),
@@ -307,6 +358,14 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_allow_oversubscription", _boolean),
     ("ray_cluster_confirm_removal", _boolean),
     ("ray_cluster_removal_max_share", _share),
+    ("ray_cluster_monitoring", _boolean),
+    ("ray_cluster_monitoring_image", _image_name),
+    ("ray_cluster_monitoring_scrape_interval", _duration),
+    ("ray_cluster_monitoring_alert_for", _duration),
+    ("ray_cluster_monitoring_retention_time", _duration),
+    ("ray_cluster_monitoring_retention_size", _size_text),
+    ("ray_cluster_monitoring_password_file", _absolute_path),
+    ("ray_cluster_alertmanager_webhook_urls", _url_list),
 )
 
 
@@ -330,7 +389,8 @@ def _no_open_ray_ports(settings: dict[str, Any]) -> None:
 
 
 def _distinct_fixed_ports(settings: dict[str, Any]) -> None:
-    fixed = {key: settings[key] for key in FIXED_PORT_VARIABLES}
+    monitoring = MONITORING_PORT_VARIABLES if settings["ray_cluster_monitoring"] else ()
+    fixed = {key: settings[key] for key in (*FIXED_PORT_VARIABLES, *monitoring)}
     seen: dict[int, str] = {}
     for key, port in fixed.items():
         if port in seen:

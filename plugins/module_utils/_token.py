@@ -9,7 +9,9 @@ Python 3.9+ and has no Ansible imports.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 from typing import Any
 
 # Hex digits of the token's sha256 kept in the containers' label.
@@ -53,10 +55,36 @@ _BLANKS = str.maketrans("", "", " \t\r\n")
 def gcs_redis_password(token: Any) -> str:
     """The GCS Redis password of a cluster token (spaces, tabs and line ends left out, as the
     containers' shell reads the token file)."""
+    return _derived(GCS_REDIS_PASSWORD_PREFIX, token, "the GCS Redis password")
+
+
+def _derived(prefix: str, token: Any, what: str) -> str:
     bare = token.translate(_BLANKS) if isinstance(token, str) else ""
     if not bare:
-        raise ValueError("no token to derive the GCS Redis password from (expected a non-empty string)")
-    return hashlib.sha256(f"{GCS_REDIS_PASSWORD_PREFIX}{bare}".encode()).hexdigest()
+        raise ValueError(f"no token to derive {what} from (expected a non-empty string)")
+    return hashlib.sha256(f"{prefix}{bare}".encode()).hexdigest()
+
+
+# A bcrypt hash of a password, the same every time for the same password (its salt derives from the
+# password), so writing it again changes nothing. Prometheus and Alertmanager take bcrypt only.
+BCRYPT_COST = 10
+_BCRYPT_SALT_CONTEXT = b"wizardsofts.ray_cluster/bcrypt-salt"
+_STD_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_BCRYPT_B64 = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def bcrypt_hash(password: Any, cost: int = BCRYPT_COST) -> str:
+    """The bcrypt hash (``$2b$``) of ``password`` with a salt derived from it. Needs the ``bcrypt``
+    package (the controller's requirements)."""
+    if not isinstance(password, str) or not password:
+        raise ValueError("no password to hash (expected a non-empty string)")
+    try:
+        import bcrypt
+    except ImportError:
+        raise ValueError("the bcrypt Python package is needed on the controller (pip install bcrypt)") from None
+    raw = hmac.new(password.encode("utf-8"), _BCRYPT_SALT_CONTEXT, hashlib.sha256).digest()[:16]
+    salt = base64.b64encode(raw).decode("ascii").rstrip("=").translate(str.maketrans(_STD_B64, _BCRYPT_B64))
+    return bcrypt.hashpw(password.encode("utf-8"), f"$2b${cost:02d}${salt}".encode("ascii")).decode("ascii")
 
 
 def gcs_redis_password_sh(token_path: str) -> str:

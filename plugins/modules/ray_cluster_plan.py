@@ -56,6 +56,13 @@ options:
       - Ignored when O(hosts) is given explicitly.
     type: str
     default: ray_cluster
+  monitoring_group:
+    description:
+      - Inventory group whose one host (a cluster host) runs Prometheus and Alertmanager when
+        C(ray_cluster_monitoring) is on; without it, the head's host.
+      - Ignored when O(hosts) is given explicitly (see O(monitoring_hosts)).
+    type: str
+    default: ray_monitoring
   head_hosts:
     description:
       - Hosts of the head group, when O(hosts) is given explicitly.
@@ -65,6 +72,11 @@ options:
   worker_hosts:
     description:
       - Hosts of the worker group, when O(hosts) is given explicitly.
+    type: list
+    elements: str
+  monitoring_hosts:
+    description:
+      - Hosts of the monitoring group (at most one), when O(hosts) is given explicitly.
     type: list
     elements: str
   hosts:
@@ -171,6 +183,16 @@ plan:
               C(maxmemory) (bytes). Empty otherwise.
           type: dict
           returned: success
+        monitoring:
+          description:
+            - With C(ray_cluster_monitoring), the monitoring stack - C(host) and C(ip) (the monitoring host), C(image),
+              C(packages), C(user) and C(uid) (the web login's user; the image's daemons' uid and gid), C(project) and
+              C(exporters_project) (compose projects - C(name), C(dir), C(file), C(services)), C(config_dir),
+              C(password_file), the four ports, C(prometheus_address), C(alertmanager_address), C(prometheus_url),
+              C(alertmanager_url), C(scrape_interval), C(alert_for), C(retention_time), C(retention_size) (as
+              Prometheus takes it), C(webhook_urls) and C(head_ip). Empty otherwise.
+          type: dict
+          returned: success
         label_prefix: {description: "Prefix of the container labels.", type: str, returned: success}
         compose_dir: {description: "Directory of the compose projects on each host.", type: str, returned: success}
         log_max_size: {description: "Size of one container log file.", type: str, returned: success}
@@ -264,8 +286,14 @@ plan:
             dir: {description: "Project directory.", type: str, returned: success}
             file: {description: "Compose file.", type: str, returned: success}
             services: {description: "Container names of the project.", type: list, elements: str, returned: success}
+        docker_metrics_address:
+          description: Where the host's Docker engine serves its metrics (C(metrics-addr)); empty without monitoring.
+          type: str
+          returned: success
         firewall:
-          description: The UFW allow rules the host needs, SSH first.
+          description:
+            - The UFW allow rules the host needs, SSH first. Each node's metrics port is left out of the node ranges
+              the members reach; with monitoring it is open to the monitoring host only.
           type: list
           elements: dict
           returned: success

@@ -192,13 +192,21 @@ def jobs_api(path: str = "", body: dict[str, str] | None = None, token: str | No
         return exc.code, None
 
 
-def ray_containers(host: str) -> dict[str, tuple[str, int]]:
-    """Ray container name -> (start time, restart count) on one server."""
+def cluster_containers(host: str) -> dict[str, dict[str, Any]]:
+    """Every container of the cluster on one server (Ray's and monitoring's): name -> docker inspect."""
     containers = lab_host(host).docker.get_containers(label="com.wizardsofts.cluster")
     if not containers:
         return {}
-    data = json.loads(server(host, "docker", "inspect", *(c.id for c in containers)))
-    return {c["Name"].lstrip("/"): (c["State"]["StartedAt"], c["RestartCount"]) for c in data}
+    return {c["Name"].lstrip("/"): c for c in json.loads(server(host, "docker", "inspect", *(c.id for c in containers)))}
+
+
+def ray_containers(host: str) -> dict[str, tuple[str, int]]:
+    """Ray container name -> (start time, restart count) on one server (the Ray projects' containers)."""
+    return {
+        name: (c["State"]["StartedAt"], c["RestartCount"])
+        for name, c in cluster_containers(host).items()
+        if c["Config"]["Labels"].get("com.docker.compose.project", "").rsplit("-", 1)[-1] in ("head", "workers")
+    }
 
 
 def gcs_in_redis() -> bool:

@@ -249,7 +249,13 @@ def test_cluster_members(groups: dict[str, list[str]], expected: list[str] | Non
     assert cluster_members(groups, "ray_cluster") == expected
 
 
-ARGS = {"head_group": "ray_head", "worker_group": "ray_workers", "cluster_group": "ray_cluster", "hosts": None}
+ARGS = {
+    "head_group": "ray_head",
+    "worker_group": "ray_workers",
+    "cluster_group": "ray_cluster",
+    "monitoring_group": "ray_monitoring",
+    "hosts": None,
+}
 
 
 def action_plan(hostvars: dict[str, dict[str, Any]], groups: dict[str, list[str]] | None = None) -> dict[str, Any]:

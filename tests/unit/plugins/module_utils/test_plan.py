@@ -250,9 +250,14 @@ def test_lab_firewall(lab_hosts: Hosts) -> None:
         assert all(r["proto"] == "tcp" and r["comment"].startswith("ray_cluster ") for r in rules)
         low, high = hplan["node_port_range"]
         node_rules = [r for r in rules if r["comment"] == "ray_cluster nodes"]
-        assert node_rules == [
-            {"port": f"{low}:{high}", "proto": "tcp", "src": src, "comment": "ray_cluster nodes"} for src in members
-        ]
+        opened = set()
+        for rule in node_rules:
+            first, _, last = rule["port"].partition(":")
+            opened |= set(range(int(first), int(last or first) + 1))
+        # Every node port but the metrics ports (without monitoring, nobody scrapes them), to each member source.
+        metrics = {node["ports"]["metrics_export"] for node in hplan["nodes"]}
+        assert opened == set(range(low, high + 1)) - metrics
+        assert len(node_rules) == (len(hplan["nodes"]) + 1) * len(members)
         head_rules = [r for r in rules if r["comment"] not in ("ray_cluster ssh", "ray_cluster nodes")]
         if host == HEAD:
             assert {(r["port"], r["comment"]) for r in head_rules} == {
@@ -287,13 +292,14 @@ def test_explicit_allowed_sources_replace_member_addresses(lab_hosts: Hosts) -> 
     assert plan["cluster"]["allowed_sources"] == ["172.28.84.0/24"]
     assert plan["hosts"]["lab-82"]["firewall"] == [
         {"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"},
-        {"port": "20000:20099", "proto": "tcp", "src": "172.28.84.0/24", "comment": "ray_cluster nodes"},
+        {"port": "20000:20004", "proto": "tcp", "src": "172.28.84.0/24", "comment": "ray_cluster nodes"},
+        {"port": "20006:20099", "proto": "tcp", "src": "172.28.84.0/24", "comment": "ray_cluster nodes"},
     ]
 
 
 def test_firewall_rules_without_nodes_is_ssh_only() -> None:
     settings = cluster_settings({"srv1": {}})
-    assert firewall_rules("srv1", None, False, ["192.0.2.1"], settings) == [
+    assert firewall_rules("srv1", [], None, False, ["192.0.2.1"], settings) == [
         {"port": "22", "proto": "tcp", "src": "any", "comment": "ray_cluster ssh"}
     ]
 
@@ -302,8 +308,9 @@ def test_firewall_merges_only_adjacent_ports_of_one_purpose() -> None:
     settings = cluster_settings(
         {"srv1": {"ray_cluster_autoscaler_metrics_port": 9000, "ray_cluster_dashboard_metrics_port": 9002}}
     )
-    ports = [r["port"] for r in firewall_rules("srv1", (20000, 20099), True, ["192.0.2.1"], settings)]
-    assert ports == ["22", "20000:20099", "6379", "10001", "8265", "9000", "9002"]
+    node = {"ports": {"metrics_export": 20005}}
+    ports = [r["port"] for r in firewall_rules("srv1", [node], (20000, 20099), True, ["192.0.2.1"], settings)]
+    assert ports == ["22", "20000:20004", "20006:20099", "6379", "10001", "8265", "9000", "9002"]
 
 
 # --------------------------------------------------------------------------- member sources
@@ -340,7 +347,7 @@ def test_default_sources_are_the_collapsed_members_everywhere(lab_hosts: Hosts) 
     sources = plan["cluster"]["allowed_sources"]
     assert sources == member_sources([h["node_ip"] for h in plan["hosts"].values()])
     for hplan in plan["hosts"].values():
-        assert [r["src"] for r in hplan["firewall"] if r["comment"] == "ray_cluster nodes"] == sources
+        assert sorted({r["src"] for r in hplan["firewall"] if r["comment"] == "ray_cluster nodes"}) == sorted(sources)
 
 
 # --------------------------------------------------------------------------- node addresses

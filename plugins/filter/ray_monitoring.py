@@ -1,0 +1,56 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Filters of the monitoring stack: the files the ray_monitoring role writes, what it would change,
+and the web login's hash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash
+
+
+def ray_monitoring_files(plan: Any, host: str, password_hash: str) -> dict[str, str]:
+    """The plan + a host + the login's bcrypt hash -> every file the ray_monitoring role writes there (path -> text)."""
+    if not isinstance(plan, dict) or "cluster" not in plan:
+        raise AnsibleFilterError("ray_monitoring_files: expected the cluster plan (ray_cluster_plan)")
+    try:
+        return monitoring_files(plan, str(host), str(password_hash))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"ray_monitoring_files: {exc}") from None
+
+
+def ray_monitoring_drift(
+    probe: Any, plan: Any, host: str, password_hash: str, password_sha256: str, image_id: str = ""
+) -> list[str]:
+    """The host's read + the plan + the login's hash and the password file's sha256 -> what the
+    ray_monitoring role would change on the host."""
+    if not isinstance(probe, dict):
+        raise AnsibleFilterError(f"ray_monitoring_drift: expected the ray_cluster_deployed result, got {type(probe).__name__}")
+    try:
+        return monitoring_drift(probe, plan, str(host), str(password_hash), str(password_sha256), image_id or "")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError(f"ray_monitoring_drift: {exc}") from None
+
+
+def ray_bcrypt_hash(password: Any) -> str:
+    """A password -> its bcrypt hash, the same for the same password (salt derived from it)."""
+    try:
+        return bcrypt_hash(password)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_bcrypt_hash: {exc}") from None
+
+
+class FilterModule:
+    """Filters of wizardsofts.ray_cluster's monitoring."""
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "ray_monitoring_files": ray_monitoring_files,
+            "ray_monitoring_drift": ray_monitoring_drift,
+            "ray_bcrypt_hash": ray_bcrypt_hash,
+        }

@@ -1,0 +1,351 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""The monitoring plan rendered: the files the ray_monitoring role writes, path -> text.
+
+Private to the collection (no compatibility promise). Pure mappings from the plan (``cluster`` and
+``cluster.monitoring``): no number is computed here. The same plan always gives byte-identical
+text, so a rerun with no change rewrites nothing. The web login's password never reaches this
+module: only its bcrypt hash (``web.yml``); Prometheus reads the password from a file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
+    ALERTMANAGER_CONTAINER,
+    DOCKER_ENGINE_JOB,
+    FILE_SD_JOBS,
+    NODE_EXPORTER_CONTAINER,
+    NODE_EXPORTER_JOB,
+    PROMETHEUS_CONTAINER,
+    RAY_HEAD_JOB,
+    RAY_NODE_JOB,
+    scrape_targets,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
+
+HEADER = (
+    "# Managed by wizardsofts.ray_cluster (Ansible) from the cluster plan.\n"
+    "# Do not edit: the next run overwrites it. Change the inventory instead.\n"
+)
+# Inside the containers: the configuration directory (the host's, mounted read-only) and the data.
+CONFIG_PATH = "/etc/ray-monitoring"
+PASSWORD_PATH = "/run/secrets/monitoring-password"  # noqa: S105 (a path, not a secret)
+PROMETHEUS_DATA = "/prometheus"
+ALERTMANAGER_DATA = "/alertmanager"
+# Relative to the configuration directory.
+PROMETHEUS_FILE = "prometheus.yml"
+RULES_FILE = "rules/ray_cluster.yml"
+ALERTMANAGER_FILE = "alertmanager.yml"
+WEB_FILE = "web.yml"
+TARGETS_DIR = "targets"
+# A core Ray metric every node exports (the lab test looks for one series per planned node).
+RAY_NODE_METRIC = "ray_object_store_available_memory"
+# Alert thresholds.
+OBJECT_STORE_FULL_SHARE = 0.9
+HOST_MEMORY_AVAILABLE_MIN = 0.1
+HOST_DISK_AVAILABLE_MIN = 0.1
+
+
+def _yaml(value: Any) -> str:
+    return f"{HEADER}{to_yaml(value)}\n"
+
+
+def _basic_auth(monitoring: dict[str, Any]) -> dict[str, str]:
+    return {"username": monitoring["user"], "password_file": PASSWORD_PATH}
+
+
+def prometheus_config(plan: dict[str, Any]) -> str:
+    """prometheus.yml: the scrape jobs (each from its file_sd file), the rules and Alertmanager."""
+    cluster, monitoring = plan["cluster"], plan["cluster"]["monitoring"]
+    scrape_configs: list[dict[str, Any]] = [
+        {
+            "job_name": job,
+            "file_sd_configs": [{"files": [f"{CONFIG_PATH}/{TARGETS_DIR}/{job}.json"]}],
+        }
+        for job in FILE_SD_JOBS
+    ]
+    for job, address in (("prometheus", monitoring["prometheus_address"]), ("alertmanager", monitoring["alertmanager_address"])):
+        scrape_configs.append(
+            {
+                "job_name": job,
+                "basic_auth": _basic_auth(monitoring),
+                "static_configs": [{"targets": [address], "labels": {"cluster": cluster["name"], "host": monitoring["host"]}}],
+            }
+        )
+    config = {
+        "global": {
+            "scrape_interval": monitoring["scrape_interval"],
+            "evaluation_interval": monitoring["scrape_interval"],
+            "external_labels": {"ray_cluster": cluster["name"]},
+        },
+        "alerting": {
+            "alertmanagers": [
+                {"basic_auth": _basic_auth(monitoring), "static_configs": [{"targets": [monitoring["alertmanager_address"]]}]}
+            ]
+        },
+        "rule_files": [f"{CONFIG_PATH}/{RULES_FILE}"],
+        "scrape_configs": scrape_configs,
+    }
+    return _yaml(config)
+
+
+def _rule(name: str, expr: str, severity: str, summary: str, for_: str | None = None) -> dict[str, Any]:
+    rule: dict[str, Any] = {"alert": name, "expr": expr}
+    if for_:
+        rule["for"] = for_
+    rule["labels"] = {"severity": severity}
+    rule["annotations"] = {"summary": summary}
+    return rule
+
+
+def alert_rules(plan: dict[str, Any]) -> str:
+    """The alert rules: what an operator must know, with the plan's node count and the ``for`` window."""
+    cluster, monitoring = plan["cluster"], plan["cluster"]["monitoring"]
+    wait = monitoring["alert_for"]
+    expected = len(plan["expected_nodes"])
+    rules = [
+        _rule(
+            "RayHeadDown",
+            f'up{{job="{RAY_NODE_JOB}",role="head"}} == 0',
+            "critical",
+            "The Ray head {{ $labels.node }} on {{ $labels.host }} does not answer: the cluster has no head",
+            wait,
+        ),
+        _rule(
+            "RayNodeMissing",
+            f'up{{job="{RAY_NODE_JOB}",role="worker"}} == 0',
+            "warning",
+            "Ray worker {{ $labels.node }} on {{ $labels.host }} is planned but does not answer",
+            wait,
+        ),
+        _rule(
+            "RayClusterNotWhole",
+            # Ray's own count of the nodes alive (the GCS's), none when the head is gone.
+            f'(sum(ray_cluster_active_nodes{{cluster="{cluster["name"]}"}}) or vector(0)) < {expected}',
+            "warning",
+            f"{{{{ $value }}}} of the {expected} planned Ray nodes are alive in the cluster",
+            wait,
+        ),
+        _rule(
+            "RayHostDown",
+            f'up{{job="{NODE_EXPORTER_JOB}"}} == 0',
+            "critical",
+            "Server {{ $labels.host }} does not answer (its node exporter is down): its Ray nodes are out too",
+            wait,
+        ),
+        _rule(
+            "ScrapeTargetDown",
+            f'up{{job!~"{RAY_NODE_JOB}|{NODE_EXPORTER_JOB}"}} == 0',
+            "warning",
+            "{{ $labels.job }} target {{ $labels.instance }} on {{ $labels.host }} does not answer",
+            wait,
+        ),
+        _rule(
+            "RayObjectStoreNearFull",
+            "ray_object_store_used_memory / (ray_object_store_used_memory + ray_object_store_available_memory)"
+            f" > {OBJECT_STORE_FULL_SHARE}",
+            "warning",
+            "The object store of {{ $labels.node }} on {{ $labels.host }} is {{ $value | humanizePercentage }} full",
+            wait,
+        ),
+        _rule(
+            "RayObjectsSpilling",
+            'ray_spill_manager_objects_bytes{State="Spilled"} > 0',
+            "info",
+            "{{ $labels.node }} on {{ $labels.host }} has {{ $value | humanize1024 }}B of objects spilled to disk"
+            " (its object store is too small for the work)",
+            wait,
+        ),
+        _rule(
+            "HostMemoryPressure",
+            f"node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < {HOST_MEMORY_AVAILABLE_MIN}",
+            "warning",
+            "Server {{ $labels.host }} has {{ $value | humanizePercentage }} of its memory available",
+            wait,
+        ),
+        _rule(
+            "HostDiskPressure",
+            'node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs",mountpoint="/"}'
+            ' / node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs",mountpoint="/"}'
+            f" < {HOST_DISK_AVAILABLE_MIN}",
+            "warning",
+            "Server {{ $labels.host }} has {{ $value | humanizePercentage }} of its root filesystem free",
+            wait,
+        ),
+    ]
+    return _yaml({"groups": [{"name": f"ray_cluster_{cluster['name']}", "rules": rules}]})
+
+
+def alertmanager_config(plan: dict[str, Any]) -> str:
+    """alertmanager.yml: one route grouped by server, the webhook receivers, and inhibitions so that a
+    server that is down pages once (its node alerts and scrape failures are held back)."""
+    monitoring = plan["cluster"]["monitoring"]
+    receiver: dict[str, Any] = {"name": "ray_cluster"}
+    if monitoring["webhook_urls"]:
+        receiver["webhook_configs"] = [{"url": url, "send_resolved": True} for url in monitoring["webhook_urls"]]
+    config = {
+        "route": {
+            "receiver": "ray_cluster",
+            "group_by": ["cluster", "host"],
+            "group_wait": "10s",
+            "group_interval": "1m",
+            "repeat_interval": "4h",
+        },
+        "receivers": [receiver],
+        "inhibit_rules": [
+            {
+                "source_matchers": ["alertname=RayHostDown"],
+                "target_matchers": ['alertname=~"RayNodeMissing|RayHeadDown|ScrapeTargetDown"'],
+                "equal": ["cluster", "host"],
+            },
+            {
+                "source_matchers": ["alertname=RayHeadDown"],
+                "target_matchers": ["alertname=RayClusterNotWhole"],
+                "equal": ["cluster"],
+            },
+        ],
+    }
+    return _yaml(config)
+
+
+def web_config(password_hash: str) -> str:
+    """web.yml of Prometheus and Alertmanager: basic auth, one user (the bcrypt hash of the password)."""
+    if not str(password_hash).startswith("$2"):
+        raise ValueError("expected the bcrypt hash of the monitoring password (never the password)")
+    return _yaml({"basic_auth_users": {"admin": password_hash}})
+
+
+def target_files(plan: dict[str, Any]) -> dict[str, str]:
+    """The file_sd files, relative path -> JSON (sorted, one group per line for readable diffs)."""
+    files = {}
+    for job, groups in scrape_targets(plan).items():
+        lines = ",\n".join("  " + json.dumps(group, sort_keys=True) for group in groups)
+        files[f"{TARGETS_DIR}/{job}.json"] = f"[\n{lines}\n]\n" if lines else "[]\n"
+    return files
+
+
+def _logging(cluster: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "driver": "json-file",
+        "options": {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])},
+    }
+
+
+def _service(cluster: dict[str, Any], name: str, entrypoint: str, command: list[str], volumes: list[str]) -> dict[str, Any]:
+    prefix = cluster["label_prefix"]
+    return {
+        "image": cluster["monitoring"]["image"],
+        "container_name": name,
+        "network_mode": "host",
+        "restart": "unless-stopped",
+        "entrypoint": [entrypoint],
+        "command": command,
+        "labels": {f"{prefix}.cluster": cluster["name"], f"{prefix}.service": name},
+        "logging": _logging(cluster),
+        "stop_grace_period": "30s",
+        "volumes": volumes,
+    }
+
+
+def monitoring_compose(plan: dict[str, Any]) -> str:
+    """The monitoring host's compose project: Prometheus and Alertmanager, each listening on the host's
+    node address only, basic auth on, data on named volumes. Both read the login's hash (web.yml) on
+    each request and Prometheus the password file on each scrape: a new password restarts nothing."""
+    cluster, monitoring = plan["cluster"], plan["cluster"]["monitoring"]
+    config = monitoring["config_dir"]
+    mounts = [f"{config}:{CONFIG_PATH}:ro", f"{monitoring['password_file']}:{PASSWORD_PATH}:ro"]
+    prometheus = _service(
+        cluster,
+        PROMETHEUS_CONTAINER,
+        "/usr/bin/prometheus",
+        [
+            f"--config.file={CONFIG_PATH}/{PROMETHEUS_FILE}",
+            f"--web.config.file={CONFIG_PATH}/{WEB_FILE}",
+            f"--web.listen-address={monitoring['prometheus_address']}",
+            f"--web.external-url={monitoring['prometheus_url']}/",
+            "--web.enable-lifecycle",
+            f"--storage.tsdb.path={PROMETHEUS_DATA}",
+            f"--storage.tsdb.retention.time={monitoring['retention_time']}",
+            f"--storage.tsdb.retention.size={monitoring['retention_size']}",
+        ],
+        [*mounts, f"prometheus-data:{PROMETHEUS_DATA}"],
+    )
+    alertmanager = _service(
+        cluster,
+        ALERTMANAGER_CONTAINER,
+        "/usr/bin/prometheus-alertmanager",
+        [
+            f"--config.file={CONFIG_PATH}/{ALERTMANAGER_FILE}",
+            f"--web.config.file={CONFIG_PATH}/{WEB_FILE}",
+            f"--web.listen-address={monitoring['alertmanager_address']}",
+            f"--web.external-url={monitoring['alertmanager_url']}/",
+            f"--storage.path={ALERTMANAGER_DATA}",
+            # No gossip (one Alertmanager): it would listen on every address.
+            "--cluster.listen-address=",
+        ],
+        [*mounts, f"alertmanager-data:{ALERTMANAGER_DATA}"],
+    )
+    body = to_yaml(
+        {
+            "name": monitoring["project"]["name"],
+            "services": {PROMETHEUS_CONTAINER: prometheus, ALERTMANAGER_CONTAINER: alertmanager},
+            "volumes": {"prometheus-data": {}, "alertmanager-data": {}},
+        }
+    )
+    return f"{HEADER}# Host {monitoring['host']}: Prometheus and Alertmanager of cluster {cluster['name']}.\n{body}\n"
+
+
+def exporters_compose(plan: dict[str, Any], host: str) -> str:
+    """A host's exporters project: the node exporter, listening on the host's node address only."""
+    cluster, monitoring = plan["cluster"], plan["cluster"]["monitoring"]
+    ip = plan["hosts"][host]["node_ip"]
+    address = f"[{ip}]" if ":" in ip else ip
+    exporter = _service(
+        cluster,
+        NODE_EXPORTER_CONTAINER,
+        "/usr/bin/prometheus-node-exporter",
+        [
+            f"--web.listen-address={address}:{monitoring['node_exporter_port']}",
+            "--path.rootfs=/host",
+            # $$: compose's escape of $.
+            "--collector.filesystem.mount-points-exclude=^/(dev|proc|run|sys|var/lib/docker/.+)($$|/)",
+        ],
+        ["/:/host:ro"],
+    )
+    exporter["pid"] = "host"
+    exporter["user"] = "root"  # reads the host's files as the host's root (read-only mount)
+    body = to_yaml({"name": monitoring["exporters_project"]["name"], "services": {NODE_EXPORTER_CONTAINER: exporter}})
+    return f"{HEADER}# Host {host}: the node exporter of cluster {cluster['name']}.\n{body}\n"
+
+
+def monitoring_files(plan: dict[str, Any], host: str, password_hash: str) -> dict[str, str]:
+    """Every file the ray_monitoring role writes on ``host``: absolute path -> text. The monitoring
+    host gets the stack's configuration and compose file; every host its exporters' compose file."""
+    monitoring = plan["cluster"]["monitoring"]
+    if not monitoring:
+        return {}
+    files = {monitoring["exporters_project"]["file"]: exporters_compose(plan, host)}
+    if host == monitoring["host"]:
+        config = monitoring["config_dir"]
+        files[monitoring["project"]["file"]] = monitoring_compose(plan)
+        files[f"{config}/{PROMETHEUS_FILE}"] = prometheus_config(plan)
+        files[f"{config}/{RULES_FILE}"] = alert_rules(plan)
+        files[f"{config}/{ALERTMANAGER_FILE}"] = alertmanager_config(plan)
+        files[f"{config}/{WEB_FILE}"] = web_config(password_hash)
+        files.update({f"{config}/{path}": text for path, text in target_files(plan).items()})
+    return files
+
+
+__all__ = [
+    "DOCKER_ENGINE_JOB",
+    "RAY_HEAD_JOB",
+    "alert_rules",
+    "alertmanager_config",
+    "monitoring_files",
+    "prometheus_config",
+    "target_files",
+    "web_config",
+]

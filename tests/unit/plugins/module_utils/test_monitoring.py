@@ -1,0 +1,287 @@
+# Copyright (c) 2026 WizardSofts
+# Apache License 2.0
+"""Unit tests for the monitoring plan and its files (_monitoring.py, _monitoring_files.py), its drift and the login's hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import bcrypt
+import pytest
+import yaml
+from planner_cases import HEAD, ErrorCase, Hosts, apply, build, cluster, refusal_test, setting_error
+
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import FILE_SD_JOBS
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import (
+    alert_rules,
+    alertmanager_config,
+    monitoring_files,
+    prometheus_config,
+    web_config,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import node_port_ranges
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash
+
+ON = cluster(ray_cluster_monitoring=True)
+HASH = "$2b$10$" + "a" * 53
+COMMENT = "ray_cluster monitoring"
+
+
+def monitored(hosts: Hosts, *mutations: object, **kwargs: object) -> dict:
+    for mutation in (ON, *mutations):
+        mutation(hosts)  # type: ignore[operator]
+    return build(hosts, **kwargs)
+
+
+# --------------------------------------------------------------------------- refusals
+
+MONITORING_ERRORS: list[ErrorCase] = [
+    setting_error("switch-not-boolean", "ray_cluster_monitoring", "maybe"),
+    setting_error("scrape-interval", "ray_cluster_monitoring_scrape_interval", "15 seconds"),
+    setting_error("alert-for-zero", "ray_cluster_monitoring_alert_for", "0s"),
+    setting_error("retention-time", "ray_cluster_monitoring_retention_time", 15),
+    setting_error("retention-size", "ray_cluster_monitoring_retention_size", "lots"),
+    setting_error("webhook-not-a-list", "ray_cluster_alertmanager_webhook_urls", "http://hooks.example/x"),
+    setting_error("image", "ray_cluster_monitoring_image", "Bad Image"),
+    setting_error("password-file-relative", "ray_cluster_monitoring_password_file", "etc/pw"),
+    setting_error("prometheus-port", "ray_cluster_prometheus_port", 70000),
+]
+test_monitoring_refusals = refusal_test(MONITORING_ERRORS)
+
+
+@pytest.mark.parametrize("url", ["ftp://hooks.example/x", "hooks.example/x", "http://", "http://a b/"])
+def test_a_webhook_that_is_no_http_url_is_refused(lab_hosts: Hosts, url: str) -> None:
+    with pytest.raises(PlanError) as exc:
+        monitored(lab_hosts, cluster(ray_cluster_alertmanager_webhook_urls=[url]))
+    assert exc.value.variable == "ray_cluster_alertmanager_webhook_urls"
+    assert url in str(exc.value)
+
+
+def test_monitoring_ports_are_fixed_only_while_monitoring_is_on(lab_hosts: Hosts) -> None:
+    # 9100 inside the node blocks: fine without monitoring, refused with it.
+    low = cluster(ray_cluster_port_base=9000)
+    apply(low, lab_hosts)
+    with pytest.raises(PlanError) as exc:
+        monitored(lab_hosts, low)
+    assert exc.value.variable == "ray_cluster_port_base"
+    assert "ray_cluster_prometheus_port=9090" in str(exc.value)
+    with pytest.raises(PlanError) as exc:
+        monitored(lab_hosts, cluster(ray_cluster_alertmanager_port=8265))
+    assert "the same port as ray_cluster_dashboard_port" in str(exc.value)
+
+
+def test_the_monitoring_host_is_one_cluster_host(lab_hosts: Hosts) -> None:
+    with pytest.raises(PlanError) as exc:
+        monitored(lab_hosts, monitoring_hosts=["lab-80", "lab-81"])
+    assert (exc.value.variable, "at most one host") == ("groups.ray_monitoring", "at most one host")
+    with pytest.raises(PlanError) as exc:
+        monitored(lab_hosts, monitoring_hosts=["grafana-box"], monitoring_group="metrics")
+    assert exc.value.host == "grafana-box"
+    assert exc.value.variable == "groups.metrics"
+    assert "must be a cluster host" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def test_without_monitoring_nothing_is_planned_and_no_one_reaches_the_metrics_ports(lab_hosts: Hosts) -> None:
+    plan = build(lab_hosts)
+    assert plan["cluster"]["monitoring"] == {}
+    for host, hplan in plan["hosts"].items():
+        assert hplan["docker_metrics_address"] == ""
+        assert all(rule["comment"] != COMMENT for rule in hplan["firewall"])
+        metrics = {str(node["ports"]["metrics_export"]) for node in hplan["nodes"]}
+        opened = {rule["port"] for rule in hplan["firewall"]}
+        assert not metrics & opened, host
+    assert monitoring_files(plan, HEAD, HASH) == {}
+
+
+def test_the_monitoring_host_defaults_to_the_head_and_follows_its_group(lab_hosts: Hosts) -> None:
+    assert monitored(lab_hosts)["cluster"]["monitoring"]["host"] == HEAD
+    plan = build(lab_hosts, monitoring_hosts=["lab-81"])
+    monitoring = plan["cluster"]["monitoring"]
+    assert (monitoring["host"], monitoring["ip"]) == ("lab-81", plan["hosts"]["lab-81"]["node_ip"])
+    assert monitoring["prometheus_url"] == f"http://{monitoring['ip']}:9090"
+    assert monitoring["retention_size"] == "10240MB"
+
+
+def test_metrics_ports_are_open_to_the_monitoring_host_only_and_the_web_ports_to_the_admins(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts, cluster(ray_cluster_admin_sources=["10.9.0.0/16"]), monitoring_hosts=["lab-81"])
+    scraper = plan["hosts"]["lab-81"]["node_ip"]
+    head_ip = plan["cluster"]["head_ip"]
+    for host, hplan in plan["hosts"].items():
+        rules = [(r["port"], r["src"]) for r in hplan["firewall"] if r["comment"] == COMMENT]
+        scraped = {str(node["ports"]["metrics_export"]) for node in hplan["nodes"]} | {"9100", "9323"}
+        if host == "lab-81":
+            # The monitoring host reaches itself on loopback: no rule; its web ports to the admins (and the head).
+            assert sorted(rules) == sorted([("9090", "10.9.0.0/16"), ("9090", head_ip), ("9093", "10.9.0.0/16")])
+        else:
+            assert sorted(rules) == sorted((port, scraper) for port in scraped), host
+        assert hplan["docker_metrics_address"] == f"{hplan['node_ip']}:9323"
+
+
+@pytest.mark.parametrize(
+    ("metrics", "node_range", "expected"),
+    [
+        ([20005], (20000, 20099), ["20000:20004", "20006:20099"]),
+        ([20005, 20105], (20000, 20199), ["20000:20004", "20006:20104", "20106:20199"]),
+        ([20000], (20000, 20001), ["20001"]),
+        ([20001], (20000, 20001), ["20000"]),
+        ([], None, []),
+    ],
+)
+def test_node_port_ranges_leave_out_the_metrics_ports(metrics: list[int], node_range: tuple, expected: list[str]) -> None:
+    nodes = [{"ports": {"metrics_export": port}} for port in metrics]
+    assert node_port_ranges(nodes, node_range) == expected
+
+
+def test_targets_cover_every_planned_node_with_its_labels(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    files = monitoring_files(plan, HEAD, HASH)
+    config = plan["cluster"]["monitoring"]["config_dir"]
+    jobs = {job: json.loads(files[f"{config}/targets/{job}.json"]) for job in FILE_SD_JOBS}
+    nodes = {(g["labels"]["host"], g["labels"]["node"]): g for g in jobs["ray_node"]}
+    assert set(nodes) == {(n["host"], n["name"]) for n in plan["expected_nodes"]}
+    for host, hplan in plan["hosts"].items():
+        for node in hplan["nodes"]:
+            group = nodes[(host, node["name"])]
+            assert group["targets"] == [f"{hplan['node_ip']}:{node['ports']['metrics_export']}"]
+            assert group["labels"]["role"] == node["role"]
+            assert group["labels"]["worker_id"] == str(node.get("worker_id") or "")
+            assert group["labels"]["cluster"] == group["labels"]["ray_io_cluster"] == "ray"
+    assert {g["labels"]["component"] for g in jobs["ray_head"]} == {"autoscaler", "dashboard"}
+    assert {g["labels"]["host"] for g in jobs["node_exporter"]} == set(plan["hosts"])
+    assert {g["targets"][0] for g in jobs["docker_engine"]} == {h["docker_metrics_address"] for h in plan["hosts"].values()}
+
+
+def test_one_more_worker_changes_the_target_file_and_nothing_else_of_prometheus(lab_hosts: Hosts) -> None:
+    before = monitoring_files(monitored(lab_hosts), HEAD, HASH)
+    lab_hosts["lab-82"]["ray_worker_count"] = 2
+    after = monitoring_files(build(lab_hosts), HEAD, HASH)
+    changed = {path for path in before if before[path] != after[path]}
+    # The rule file knows the planned node count (the cluster-not-whole alert).
+    assert {path.rsplit("/", 2)[-2] + "/" + path.rsplit("/", 1)[-1] for path in changed} == {
+        "targets/ray_node.json",
+        "rules/ray_cluster.yml",
+    }
+
+
+def test_files_are_identical_for_the_same_plan_and_only_the_monitoring_host_gets_the_stack(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    assert monitoring_files(plan, HEAD, HASH) == monitoring_files(monitored(lab_hosts), HEAD, HASH)
+    worker = monitoring_files(plan, "lab-80", HASH)
+    assert list(worker) == [plan["cluster"]["monitoring"]["exporters_project"]["file"]]
+    compose = yaml.safe_load(worker[plan["cluster"]["monitoring"]["exporters_project"]["file"]])
+    exporter = compose["services"]["ray-node-exporter"]
+    assert f"--web.listen-address={plan['hosts']['lab-80']['node_ip']}:9100" in exporter["command"]
+    # Every $ doubled for compose (one regex anchor).
+    assert "($$|/)" in worker[plan["cluster"]["monitoring"]["exporters_project"]["file"]]
+
+
+def test_the_stack_listens_on_the_node_address_with_the_login_and_bounded_retention(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts, cluster(ray_cluster_monitoring_retention_size="2g", ray_cluster_monitoring_retention_time="7d"))
+    monitoring = plan["cluster"]["monitoring"]
+    compose = yaml.safe_load(monitoring_files(plan, HEAD, HASH)[monitoring["project"]["file"]])
+    prometheus = compose["services"]["ray-prometheus"]["command"]
+    alertmanager = compose["services"]["ray-alertmanager"]["command"]
+    assert f"--web.listen-address={monitoring['ip']}:9090" in prometheus
+    assert "--storage.tsdb.retention.size=2048MB" in prometheus
+    assert "--storage.tsdb.retention.time=7d" in prometheus
+    assert f"--web.listen-address={monitoring['ip']}:9093" in alertmanager
+    assert "--cluster.listen-address=" in alertmanager
+    for command in (prometheus, alertmanager):
+        assert "--web.config.file=/etc/ray-monitoring/web.yml" in command
+    assert set(compose["volumes"]) == {"prometheus-data", "alertmanager-data"}
+
+
+def test_prometheus_reads_the_password_from_a_file_and_alertmanager_gets_the_webhooks(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts, cluster(ray_cluster_alertmanager_webhook_urls=["https://hooks.example/ray"]))
+    config = yaml.safe_load(prometheus_config(plan))
+    assert config["alerting"]["alertmanagers"][0]["basic_auth"] == {
+        "username": "admin",
+        "password_file": "/run/secrets/monitoring-password",
+    }
+    assert [job["job_name"] for job in config["scrape_configs"]] == [*FILE_SD_JOBS, "prometheus", "alertmanager"]
+    alertmanager = yaml.safe_load(alertmanager_config(plan))
+    assert alertmanager["receivers"] == [
+        {"name": "ray_cluster", "webhook_configs": [{"url": "https://hooks.example/ray", "send_resolved": True}]}
+    ]
+    assert alertmanager["route"]["group_by"] == ["cluster", "host"]
+    host_down = alertmanager["inhibit_rules"][0]
+    assert host_down["source_matchers"] == ["alertname=RayHostDown"] and host_down["equal"] == ["cluster", "host"]
+
+
+def test_rules_carry_the_planned_node_count_and_the_alert_window(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts, cluster(ray_cluster_monitoring_alert_for="45s"))
+    rules = {rule["alert"]: rule for rule in yaml.safe_load(alert_rules(plan))["groups"][0]["rules"]}
+    assert set(rules) == {
+        "RayHeadDown", "RayNodeMissing", "RayClusterNotWhole", "RayHostDown", "ScrapeTargetDown",
+        "RayObjectStoreNearFull", "RayObjectsSpilling", "HostMemoryPressure", "HostDiskPressure",
+    }  # fmt: skip
+    assert rules["RayClusterNotWhole"]["expr"].endswith(f"< {len(plan['expected_nodes'])}")
+    assert {rule["for"] for rule in rules.values()} == {"45s"}
+
+
+def test_web_config_takes_a_hash_never_a_password() -> None:
+    assert "admin: " in web_config(HASH)
+    with pytest.raises(ValueError, match="bcrypt hash"):
+        web_config("plain-password")
+
+
+# --------------------------------------------------------------------------- the login's hash
+
+
+def test_the_bcrypt_hash_is_stable_and_checks_with_bcrypt() -> None:
+    first = bcrypt_hash("correct horse battery staple")
+    assert first == bcrypt_hash("correct horse battery staple")
+    assert first.startswith("$2b$10$")
+    assert bcrypt.checkpw(b"correct horse battery staple", first.encode())
+    assert not bcrypt.checkpw(b"another password", first.encode())
+    assert bcrypt_hash("another password") != first
+    with pytest.raises(ValueError, match="no password"):
+        bcrypt_hash("")
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def _probe(files: dict[str, str], extra: dict[str, str], running: list[str], image: str) -> dict:
+    stats = {
+        path: {
+            "exists": True,
+            "type": "file",
+            "mode": "0640",
+            "owner": "root",
+            "group": "9090",
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        }
+        for path, text in {**files, **extra}.items()
+    }
+    containers = [{"Name": f"/{name}", "State": {"Running": True, "Status": "running"}} for name in running]
+    return {"stats": stats, "docker": {"info": {}, "images": {image: "sha256:" + "1" * 64}, "containers": containers}}
+
+
+def test_drift_names_each_difference_and_nothing_when_deployed_as_planned(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    monitoring = plan["cluster"]["monitoring"]
+    files = monitoring_files(plan, HEAD, HASH)
+    password = {monitoring["password_file"]: "secret\n"}
+    secret_sha = hashlib.sha256(b"secret\n").hexdigest()
+    running = ["ray-node-exporter", "ray-prometheus", "ray-alertmanager"]
+    probe = _probe(files, password, running, monitoring["image"])
+    assert monitoring_drift(probe, plan, HEAD, HASH, secret_sha) == []
+    # Another password: the web login file and the password file differ.
+    other = monitoring_drift(probe, plan, HEAD, "$2b$10$" + "b" * 53, hashlib.sha256(b"other\n").hexdigest())
+    assert other == [f"{monitoring['config_dir']}/web.yml: content differs", f"{monitoring['password_file']}: content differs"]
+    probe = _probe(files, password, running[:2], monitoring["image"])
+    assert monitoring_drift(probe, plan, HEAD, HASH, secret_sha) == ["ray-alertmanager: no container"]
+    # A worker host judges its exporter only.
+    worker = _probe(monitoring_files(plan, "lab-80", HASH), {}, ["ray-node-exporter"], monitoring["image"])
+    assert monitoring_drift(worker, plan, "lab-80", HASH, secret_sha) == []
+
+
+def test_drift_is_empty_without_monitoring(lab_hosts: Hosts) -> None:
+    assert monitoring_drift({}, build(lab_hosts), HEAD, HASH, "") == []
