@@ -123,8 +123,9 @@ def alert_rules(plan: dict[str, Any]) -> str:
         ),
         _rule(
             "RayClusterNotWhole",
-            # Ray's own count of the nodes alive (the GCS's), none when the head is gone.
-            f'(sum(ray_cluster_active_nodes{{cluster="{cluster["name"]}"}}) or vector(0)) < {expected}',
+            # Ray's own count of the nodes alive (the GCS's); none when the head is gone (counted as 0).
+            f'(sum by (cluster) (ray_cluster_active_nodes{{cluster="{cluster["name"]}"}})'
+            f' or on () label_replace(vector(0), "cluster", "{cluster["name"]}", "", "")) < {expected}',
             "warning",
             f"{{{{ $value }}}} of the {expected} planned Ray nodes are alive in the cluster",
             wait,
@@ -201,8 +202,9 @@ def alertmanager_config(plan: dict[str, Any]) -> str:
                 "target_matchers": ['alertname=~"RayNodeMissing|RayHeadDown|ScrapeTargetDown"'],
                 "equal": ["cluster", "host"],
             },
+            # The cluster is not whole because of a server or the head that is down: that alert says it.
             {
-                "source_matchers": ["alertname=RayHeadDown"],
+                "source_matchers": ['alertname=~"RayHostDown|RayHeadDown"'],
                 "target_matchers": ["alertname=RayClusterNotWhole"],
                 "equal": ["cluster"],
             },

@@ -4,9 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labkit import cluster_token, inventory_with, lab_host, lab_hosts, log, plan, playbook, ray_containers, server, wait_whole
+from labkit import (
+    cluster_containers,
+    cluster_token,
+    inventory_with,
+    lab_host,
+    lab_hosts,
+    log,
+    plan,
+    playbook,
+    ray_containers,
+    server,
+    wait_whole,
+)
+from test_36_monitoring import scraped, wait_for
 
 WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
+
+
+MONITORING_HOST = "lab-84"
+
+
+def wait_target(host: str, node: str, health: str | None) -> float:
+    """Seconds until Prometheus scrapes the node's target with that health (None: no such target)."""
+    return wait_for(f"{host}/{node} {health or 'gone'}", lambda: scraped().get(("ray_node", host, node)) == health or None, 60)
 
 
 def all_containers() -> dict[str, dict[str, tuple[str, int]]]:
@@ -123,9 +144,19 @@ def test_scale_a_server_up_and_down(tmp_path: Path) -> None:
     status = wait_whole(inventory)
     assert "12 of 12 nodes alive" in status.out, status
     log("scaled lab-82 to 2 workers: 12 nodes alive")
+    # The monitoring host's targets follow (its own concern): the new node is scraped, Prometheus is not restarted.
+    prometheus = cluster_containers(MONITORING_HOST)["ray-prometheus"]["State"]["StartedAt"]
+    run = playbook("site.yml", "--tags", "monitoring", "--limit", MONITORING_HOST, inventory=inventory)
+    assert run.rc == 0 and run.changed_hosts() == {MONITORING_HOST}, run
+    assert cluster_containers(MONITORING_HOST)["ray-prometheus"]["State"]["StartedAt"] == prometheus, "Prometheus restarted"
+    seconds = wait_target("lab-82", "ray-worker-2", "up")
+    log(f"the new worker's metrics scraped {seconds:.0f} s after the monitoring run, Prometheus kept running")
 
     run = playbook("site.yml", "--tags", "ufw,ray_worker", "--limit", "lab-82")
     assert run.rc == 0, run
+    run = playbook("site.yml", "--tags", "monitoring", "--limit", MONITORING_HOST)
+    assert run.rc == 0 and run.changed_hosts() == {MONITORING_HOST}, run
+    wait_target("lab-82", "ray-worker-2", None)
     down = all_containers()
     assert set(down["lab-82"]) == {"ray-worker-1"}, "the surplus worker is still there"
     assert down["lab-82"]["ray-worker-1"] == before["lab-82"]["ray-worker-1"], "the remaining worker was restarted"

@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from labkit import ROOT, lab_host, log, plan, server, wait_whole
+from labkit import ROOT, lab_host, lab_hosts, log, plan, server, wait_whole
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import RAY_NODE_METRIC
 
@@ -219,4 +219,27 @@ def test_a_stopped_worker_fires_node_missing_at_the_webhook_and_resolves_when_ba
         "the resolved notification", lambda: _seen(since, "RayNodeMissing", "resolved", host=host, node=node), 180
     )
     log(f"and its resolution {resolved:.0f} s after the start ({time.monotonic() - stopped:.0f} s in all)")
+    wait_whole()
+
+
+def test_a_whole_server_down_pages_once_not_once_per_worker() -> None:
+    host = "lab-81"
+    container = lab_hosts()[host]
+    nodes = [node["name"] for node in plan()["hosts"][host]["nodes"]]
+    since = len(notifications())
+    _docker("stop", container)
+    try:
+        fired = wait_for("RayHostDown at the webhook", lambda: _seen(since, "RayHostDown", "firing", host=host), 150)
+        # Longer than Alertmanager's group wait: whatever else this outage would send has arrived by then.
+        time.sleep(15)
+        firing = [message for message in notifications()[since:] if message["status"] == "firing"]
+    finally:
+        _docker("start", container)
+    alerts = sorted((a["labels"]["alertname"], a["labels"].get("host", "")) for m in firing for a in m["alerts"])
+    assert len(firing) == 1, firing
+    assert alerts == [("RayHostDown", host)], alerts
+    log(
+        f"{host} stopped with its {len(nodes)} Ray nodes: one notification ({alerts}) {fired:.0f} s after the stop; "
+        "the nodes' own alerts and the cluster's were held back"
+    )
     wait_whole()

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labkit import LAB_INVENTORY, gcs_in_redis, lab_host, lab_hosts, log, playbook, ray_containers, ray_image, server
+from labkit import LAB_INVENTORY, cluster_containers, gcs_in_redis, lab_host, lab_hosts, log, plan, playbook, ray_image, server
 
 
 def test_teardown_removes_the_cluster_its_image_and_its_rules(redis_inventory: Path) -> None:
     image = ray_image()
+    monitoring = plan()["cluster"]["monitoring"]
     options = ("-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true")
     inventory = redis_inventory if gcs_in_redis() else LAB_INVENTORY
     run = playbook("playbooks/teardown.yml", *options, inventory=inventory)
     assert run.rc == 0, run
     for host in lab_hosts():
-        assert ray_containers(host) == {}, f"{host} still runs Ray containers"
+        assert cluster_containers(host) == {}, f"{host} still runs the cluster's containers"
+        assert server(host, "docker", "image", "inspect", monitoring["image"], check=False) in ("", "[]\n"), host
         rules = server(host, "ufw", "show", "added")
         managed = [line for line in rules.splitlines() if "ray_cluster" in line]
         assert managed and all("ray_cluster ssh" in line for line in managed), rules
@@ -28,7 +30,10 @@ def test_teardown_removes_the_cluster_its_image_and_its_rules(redis_inventory: P
         # Docker and UFW themselves stay.
         assert lab_host(host).service("docker").is_running
         assert server(host, "ufw", "status").startswith("Status: active")
-    log(f"teardown: no Ray container, image or compose project left, only the SSH rule, in {run.seconds:.0f} s")
+    # Prometheus's data stays unless asked (ray_monitoring_remove_data).
+    volumes = server(monitoring["host"], "docker", "volume", "ls", "--format", "{{.Name}}").split()
+    assert f"{monitoring['project']['name']}_prometheus-data" in volumes, volumes
+    log(f"teardown: no Ray or monitoring container, image or compose project left, only the SSH rule, in {run.seconds:.0f} s")
     again = playbook("playbooks/teardown.yml", *options, inventory=inventory)
     assert again.rc == 0, again
     assert again.recap and not again.changed_hosts(), again

@@ -210,8 +210,9 @@ def test_prometheus_reads_the_password_from_a_file_and_alertmanager_gets_the_web
         {"name": "ray_cluster", "webhook_configs": [{"url": "https://hooks.example/ray", "send_resolved": True}]}
     ]
     assert alertmanager["route"]["group_by"] == ["cluster", "host"]
-    host_down = alertmanager["inhibit_rules"][0]
+    host_down, not_whole = alertmanager["inhibit_rules"]
     assert host_down["source_matchers"] == ["alertname=RayHostDown"] and host_down["equal"] == ["cluster", "host"]
+    assert not_whole["target_matchers"] == ["alertname=RayClusterNotWhole"] and not_whole["equal"] == ["cluster"]
 
 
 def test_rules_carry_the_planned_node_count_and_the_alert_window(lab_hosts: Hosts) -> None:
@@ -222,6 +223,8 @@ def test_rules_carry_the_planned_node_count_and_the_alert_window(lab_hosts: Host
         "RayObjectStoreNearFull", "RayObjectsSpilling", "HostMemoryPressure", "HostDiskPressure",
     }  # fmt: skip
     assert rules["RayClusterNotWhole"]["expr"].endswith(f"< {len(plan['expected_nodes'])}")
+    # Every alert keeps the cluster label (Alertmanager groups and inhibits by it).
+    assert 'sum by (cluster)' in rules["RayClusterNotWhole"]["expr"]
     assert {rule["for"] for rule in rules.values()} == {"45s"}
 
 
