@@ -10,6 +10,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import monitoring_health
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash
 
@@ -37,6 +38,16 @@ def ray_monitoring_drift(
         raise AnsibleFilterError(f"ray_monitoring_drift: {exc}") from None
 
 
+def ray_monitoring_health(plan: Any, targets: Any, alerts: Any) -> dict[str, Any]:
+    """The plan + Prometheus's targets answer + Alertmanager's alerts answer (None: no answer) -> health and a summary line."""
+    if not isinstance(plan, dict) or not (plan.get("cluster") or {}).get("monitoring"):
+        raise AnsibleFilterError("ray_monitoring_health: expected a cluster plan with monitoring on")
+    try:
+        return monitoring_health(plan, targets, alerts)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError(f"ray_monitoring_health: {exc}") from None
+
+
 def ray_bcrypt_hash(password: Any) -> str:
     """A password -> its bcrypt hash, the same for the same password (salt derived from it)."""
     try:
@@ -52,5 +63,6 @@ class FilterModule:
         return {
             "ray_monitoring_files": ray_monitoring_files,
             "ray_monitoring_drift": ray_monitoring_drift,
+            "ray_monitoring_health": ray_monitoring_health,
             "ray_bcrypt_hash": ray_bcrypt_hash,
         }

@@ -164,3 +164,56 @@ def scrape_targets(plan: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         labels = _labels(name, head, node=cluster["head_container"], role="head", component=component)
         jobs[RAY_HEAD_JOB].append({"targets": [address_port(head_ip, port)], "labels": labels})
     return jobs
+
+
+def planned_targets(plan: dict[str, Any]) -> set[tuple[str, str]]:
+    """(job, address) of every target Prometheus must scrape: the file_sd targets and its own two."""
+    monitoring = plan["cluster"]["monitoring"]
+    targets = {(job, target) for job, groups in scrape_targets(plan).items() for group in groups for target in group["targets"]}
+    return targets | {("prometheus", monitoring["prometheus_address"]), ("alertmanager", monitoring["alertmanager_address"])}
+
+
+def monitoring_health(plan: dict[str, Any], targets: Any, alerts: Any) -> dict[str, Any]:
+    """What the monitoring stack says, for status.yml: ``targets`` is Prometheus's ``/api/v1/targets``
+    answer and ``alerts`` Alertmanager's ``/api/v2/alerts`` (active, neither silenced nor inhibited),
+    each ``None`` when it did not answer. Returns ``summary`` (one line), ``up`` and ``planned`` (target
+    counts), ``down`` (``job address``, sorted), ``unplanned`` (scraped, not in the plan) and ``firing``
+    (``alertname host``, sorted)."""
+    monitoring = plan["cluster"]["monitoring"]
+    planned = planned_targets(plan)
+    where = f"monitoring on {monitoring['host']}"
+    if not isinstance(targets, dict):
+        return {
+            "summary": f"{where}: Prometheus does not answer at {monitoring['prometheus_url']}",
+            "up": 0,
+            "planned": len(planned),
+            "down": sorted(f"{job} {address}" for job, address in planned),
+            "unplanned": [],
+            "firing": [],
+        }
+    active = (targets.get("data") or {}).get("activeTargets") or []
+    seen = {(t.get("labels", {}).get("job", ""), t.get("labels", {}).get("instance", "")): t.get("health") for t in active}
+    down = sorted(f"{job} {address}" for job, address in planned if seen.get((job, address)) != "up")
+    unplanned = sorted(f"{job} {address}" for job, address in set(seen) - planned)
+    firing = sorted(
+        f"{a.get('labels', {}).get('alertname', '?')} {a.get('labels', {}).get('host', '')}".strip()
+        for a in (alerts if isinstance(alerts, list) else [])
+    )
+    parts = [f"{len(planned) - len(down)} of {len(planned)} planned targets up"]
+    if down:
+        parts.append("down: " + ", ".join(down))
+    if unplanned:
+        parts.append("not in the plan: " + ", ".join(unplanned))
+    parts.append(
+        "alerts firing: " + (", ".join(firing) if firing else "none")
+        if isinstance(alerts, list)
+        else "Alertmanager does not answer"
+    )
+    return {
+        "summary": f"{where}: " + "; ".join(parts),
+        "up": len(planned) - len(down),
+        "planned": len(planned),
+        "down": down,
+        "unplanned": unplanned,
+        "firing": firing,
+    }

@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from labkit import ROOT, lab_host, lab_hosts, log, plan, server, wait_whole
+from labkit import ROOT, lab_host, lab_hosts, log, plan, playbook, server, wait_whole
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import RAY_NODE_METRIC
 
@@ -209,6 +209,12 @@ def test_a_stopped_worker_fires_node_missing_at_the_webhook_and_resolves_when_ba
         fired = wait_for(
             "RayNodeMissing at the webhook", lambda: _seen(since, "RayNodeMissing", "firing", host=host, node=node), 150
         )
+        # status.yml says it too (and fails: the cluster is not whole).
+        status = playbook("playbooks/status.yml")
+        planned = len(planned_targets())
+        assert status.rc != 0, status
+        assert f"{planned - 1} of {planned} planned targets up" in status.out, status
+        assert f"RayNodeMissing {host}" in status.out, status
     finally:
         server(host, "docker", "start", node)
     log(

@@ -14,7 +14,11 @@ from planner_cases import HEAD, ErrorCase, Hosts, apply, build, cluster, refusal
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import FILE_SD_JOBS
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
+    FILE_SD_JOBS,
+    monitoring_health,
+    planned_targets,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import (
     alert_rules,
     alertmanager_config,
@@ -224,7 +228,7 @@ def test_rules_carry_the_planned_node_count_and_the_alert_window(lab_hosts: Host
     }  # fmt: skip
     assert rules["RayClusterNotWhole"]["expr"].endswith(f"< {len(plan['expected_nodes'])}")
     # Every alert keeps the cluster label (Alertmanager groups and inhibits by it).
-    assert 'sum by (cluster)' in rules["RayClusterNotWhole"]["expr"]
+    assert "sum by (cluster)" in rules["RayClusterNotWhole"]["expr"]
     assert {rule["for"] for rule in rules.values()} == {"45s"}
 
 
@@ -288,3 +292,37 @@ def test_drift_names_each_difference_and_nothing_when_deployed_as_planned(lab_ho
 
 def test_drift_is_empty_without_monitoring(lab_hosts: Hosts) -> None:
     assert monitoring_drift({}, build(lab_hosts), HEAD, HASH, "") == []
+
+
+# --------------------------------------------------------------------------- health
+
+
+def _targets(plan: dict, down: set[str], extra: list[tuple[str, str]] = ()) -> dict:
+    active = [
+        {"labels": {"job": job, "instance": address}, "health": "down" if address in down else "up"}
+        for job, address in sorted(planned_targets(plan)) + list(extra)
+    ]
+    return {"status": "success", "data": {"activeTargets": active}}
+
+
+def test_health_counts_the_planned_targets_and_names_what_is_down_and_firing(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    planned = len(planned_targets(plan))
+    assert planned == 11 + 2 + 4 + 4 + 2
+    healthy = monitoring_health(plan, _targets(plan, set()), [])
+    assert healthy["summary"] == f"monitoring on {HEAD}: {planned} of {planned} planned targets up; alerts firing: none"
+    worker = plan["hosts"]["lab-82"]
+    address = f"{worker['node_ip']}:{worker['nodes'][0]['ports']['metrics_export']}"
+    alerts = [{"labels": {"alertname": "RayNodeMissing", "host": "lab-82"}}]
+    sick = monitoring_health(plan, _targets(plan, {address}, [("ray_node", "10.0.0.1:1")]), alerts)
+    assert (sick["up"], sick["down"], sick["unplanned"], sick["firing"]) == (
+        planned - 1,
+        [f"ray_node {address}"],
+        ["ray_node 10.0.0.1:1"],
+        ["RayNodeMissing lab-82"],
+    )
+    assert sick["summary"].endswith("alerts firing: RayNodeMissing lab-82")
+    silent = monitoring_health(plan, None, None)
+    assert silent["summary"].endswith(f"Prometheus does not answer at {plan['cluster']['monitoring']['prometheus_url']}")
+    assert silent["up"] == 0 and len(silent["down"]) == planned
+    assert monitoring_health(plan, _targets(plan, set()), None)["summary"].endswith("Alertmanager does not answer")

@@ -4,7 +4,8 @@
 
 Each case's inputs are below; what the planner made of them is stored under
 ``tests/unit/fixtures/rendering/<case>/``: ``plan.json`` (the whole plan, firewall rules included,
-keys in the planner's order) and one ``<host>.<kind>.compose.yaml`` per non-empty compose project.
+keys in the planner's order), one ``<host>.<kind>.compose.yaml`` per non-empty compose project and,
+with monitoring, one ``<host>.monitoring_<path>`` per file the ray_monitoring role writes.
 A change to any byte fails here. When a change is meant, write the files again with
 ``RAY_CLUSTER_WRITE_RENDERINGS=1 python -m pytest tests/unit/plugins/module_utils/test_rendering.py``
 and review the diff.
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rendering"
@@ -105,24 +107,43 @@ REDIS = {
     "alpha": {**DUAL["alpha"], **REDIS_GROUP},
 }
 
+# Monitoring on the lab's servers, its stack on a worker server (group ray_monitoring), webhooks, a
+# custom retention and window.
+MONITORING_GROUP = {
+    "ray_cluster_monitoring": True,
+    "ray_cluster_alertmanager_webhook_urls": ["http://172.28.84.98:9099/alerts", "https://hooks.example/ray"],
+    "ray_cluster_monitoring_retention_size": "20g",
+    "ray_cluster_monitoring_alert_for": "1m",
+}
+MONITORING = {host: {**hvars, **MONITORING_GROUP} for host, hvars in LOCAL.items()}
+MONITORING_HOSTS = {"monitoring": ["lab-81"]}
+# The login's hash in the stored web.yml (a made-up bcrypt hash: the rendering takes the hash, never a password).
+PASSWORD_HASH = "$2b$10$" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQ"
+
 # (case, head hosts, worker hosts, host variables)
 CASES: list[tuple[str, list[str], list[str], dict[str, dict[str, Any]]]] = [
     ("local", ["lab-84"], ["lab-84", "lab-80", "lab-81", "lab-82"], LOCAL),
     ("ipv6-custom-ports", ["head"], ["gpu-1", "cpu-2"], IPV6),
     ("dual-stack", ["alpha"], ["alpha", "beta", "gamma"], DUAL),
     ("redis", ["beta"], ["alpha", "beta"], REDIS),
+    ("monitoring", ["lab-84"], ["lab-84", "lab-80", "lab-81", "lab-82"], MONITORING),
 ]
 
 
-def renderings(head: list[str], workers: list[str], hosts: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """File name -> text: the plan as JSON, then every non-empty compose project."""
-    plan = build_plan(head, workers, json.loads(json.dumps(hosts)))
+def renderings(
+    head: list[str], workers: list[str], hosts: dict[str, dict[str, Any]], monitoring_hosts: list[str] | None = None
+) -> dict[str, str]:
+    """File name -> text: the plan as JSON, then every non-empty compose project and every monitoring
+    file (``<host>.monitoring.<path with / as _>``)."""
+    plan = build_plan(head, workers, json.loads(json.dumps(hosts)), monitoring_hosts=monitoring_hosts)
     files = {"plan.json": json.dumps(plan, indent=1) + "\n"}
     for host in plan["hosts"]:
         for kind in KINDS:
             text = compose_content(plan, host, kind, FINGERPRINT)
             if text:
                 files[f"{host}.{kind}.compose.yaml"] = text
+        for path, text in monitoring_files(plan, host, PASSWORD_HASH).items():
+            files[f"{host}.monitoring{path.replace('/', '_')}"] = text
     return files
 
 
@@ -131,7 +152,7 @@ def test_rendering_is_byte_identical_to_the_stored_one(
     request: pytest.FixtureRequest, head: list[str], workers: list[str], hosts: dict[str, dict[str, Any]]
 ) -> None:
     directory = FIXTURES / request.node.callspec.id
-    files = renderings(head, workers, hosts)
+    files = renderings(head, workers, hosts, MONITORING_HOSTS.get(request.node.callspec.id))
     if WRITE:
         directory.mkdir(parents=True, exist_ok=True)
         for old in directory.iterdir():
