@@ -144,7 +144,8 @@ def _healthcheck(node: dict[str, Any], node_ip: str) -> dict[str, Any]:
     }
 
 
-def _logging(cluster: dict[str, Any]) -> dict[str, Any]:
+def logging_options(cluster: dict[str, Any]) -> dict[str, Any]:
+    """A service's bounded json-file logs (the plan's size and file count): every container the collection runs."""
     return {
         "driver": "json-file",
         "options": {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])},
@@ -166,7 +167,7 @@ def compose_service(
         "deploy": {"resources": _resources(node)},
         "healthcheck": _healthcheck(node, node_ip),
         "labels": _labels(host, node, cluster, token_fingerprint),
-        "logging": _logging(cluster),
+        "logging": logging_options(cluster),
         "stop_grace_period": "30s",
     }
     if node["role"] == "head" and cluster["gcs_storage"] == "redis":
@@ -249,7 +250,7 @@ def gcs_redis_service(host: str, cluster: dict[str, Any], token_fingerprint: str
             f"{prefix}.server": host,
             f"{prefix}.service": "ray-gcs-redis",
         },
-        "logging": _logging(cluster),
+        "logging": logging_options(cluster),
         "stop_grace_period": "30s",
         "volumes": [
             f"{cluster['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro",

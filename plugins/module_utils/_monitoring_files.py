@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import MANAGED_HEADER, logging_options
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
     ALERTMANAGER_CONTAINER,
     DOCKER_ENGINE_JOB,
@@ -26,10 +27,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
-HEADER = (
-    "# Managed by wizardsofts.ray_cluster (Ansible) from the cluster plan.\n"
-    "# Do not edit: the next run overwrites it. Change the inventory instead.\n"
-)
+HEADER = MANAGED_HEADER
 # Inside the containers: the configuration directory (the host's, mounted read-only) and the data.
 CONFIG_PATH = "/etc/ray-monitoring"
 PASSWORD_PATH = "/run/secrets/monitoring-password"  # noqa: S105 (a path, not a secret)
@@ -229,13 +227,6 @@ def target_files(plan: dict[str, Any]) -> dict[str, str]:
     return files
 
 
-def _logging(cluster: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "driver": "json-file",
-        "options": {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])},
-    }
-
-
 def _service(cluster: dict[str, Any], name: str, entrypoint: str, command: list[str], volumes: list[str]) -> dict[str, Any]:
     prefix = cluster["label_prefix"]
     return {
@@ -246,7 +237,7 @@ def _service(cluster: dict[str, Any], name: str, entrypoint: str, command: list[
         "entrypoint": [entrypoint],
         "command": command,
         "labels": {f"{prefix}.cluster": cluster["name"], f"{prefix}.service": name},
-        "logging": _logging(cluster),
+        "logging": logging_options(cluster),
         "stop_grace_period": "30s",
         "volumes": volumes,
     }
