@@ -304,8 +304,14 @@ def _url_list(value: Any, variable: str) -> list[str]:
     return list(value)
 
 
+# [registry[:port]/]repository[:tag][@sha256:digest]
+_IMAGE_RE = re.compile(
+    r"(?:[A-Za-z0-9.-]+(?::\d+)?/)?[a-z0-9][a-z0-9._/-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?(?:@sha256:[0-9a-f]{64})?"
+)
+
+
 def _image_name(value: Any, variable: str) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?", value):
+    if not isinstance(value, str) or not _IMAGE_RE.fullmatch(value):
         raise PlanError(None, variable, value, "expected an image name such as registry.example/monitoring:1.0")
     return value
 
@@ -438,6 +444,21 @@ def _gcs_storage(settings: dict[str, Any]) -> None:
         settings["ray_cluster_gcs_reconnect_timeout_s"] = GCS_RECONNECT_DEFAULT_S[storage]
 
 
+# Prometheus takes its size limit in whole MB, and 0 switches the limit off: less than this is refused.
+MONITORING_RETENTION_SIZE_MIN = 64 * 2**20
+
+
+def _monitoring(settings: dict[str, Any]) -> None:
+    size = settings["ray_cluster_monitoring_retention_size"]
+    if settings["ray_cluster_monitoring"] and parse_size(size) < MONITORING_RETENTION_SIZE_MIN:
+        raise PlanError(
+            None,
+            "ray_cluster_monitoring_retention_size",
+            size,
+            "Prometheus needs at least 64m for its data (a smaller limit would round to 0 MB: no limit at all)",
+        )
+
+
 _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _image,
     _no_open_ray_ports,
@@ -445,6 +466,7 @@ _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _distinct_fixed_ports,
     _token_needs_release,
     _gcs_storage,
+    _monitoring,
 )
 
 

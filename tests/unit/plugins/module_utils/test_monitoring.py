@@ -56,6 +56,30 @@ MONITORING_ERRORS: list[ErrorCase] = [
 test_monitoring_refusals = refusal_test(MONITORING_ERRORS)
 
 
+@pytest.mark.parametrize(
+    "image",
+    [
+        "wizardsofts/ray-monitoring:1.0",
+        "172.28.84.5:5000/wizardsofts/ray-monitoring:2.53.3-0.28.1-1.9.0",
+        "Registry.Example:443/team/monitoring",
+        "registry.example/monitoring@sha256:" + "0" * 64,
+    ],
+)
+def test_monitoring_images_with_a_registry_port_tag_or_digest_are_taken(lab_hosts: Hosts, image: str) -> None:
+    assert monitored(lab_hosts, cluster(ray_cluster_monitoring_image=image))["cluster"]["monitoring"]["image"] == image
+
+
+@pytest.mark.parametrize("size", ["0", "100k", "63m"])
+def test_a_retention_size_prometheus_would_round_to_no_limit_is_refused(lab_hosts: Hosts, size: str) -> None:
+    with pytest.raises(PlanError) as exc:
+        monitored(lab_hosts, cluster(ray_cluster_monitoring_retention_size=size))
+    assert exc.value.variable == "ray_cluster_monitoring_retention_size"
+    assert "at least 64m" in str(exc.value)
+    # Without monitoring the value is not used.
+    lab_hosts_off = {host: {**hvars, "ray_cluster_monitoring": False} for host, hvars in lab_hosts.items()}
+    assert build(lab_hosts_off)["cluster"]["monitoring"] == {}
+
+
 @pytest.mark.parametrize("url", ["ftp://hooks.example/x", "hooks.example/x", "http://", "http://a b/"])
 def test_a_webhook_that_is_no_http_url_is_refused(lab_hosts: Hosts, url: str) -> None:
     with pytest.raises(PlanError) as exc:
