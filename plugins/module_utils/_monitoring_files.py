@@ -16,18 +16,15 @@ from typing import Any
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import MANAGED_HEADER, logging_options
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
     ALERTMANAGER_CONTAINER,
-    DOCKER_ENGINE_JOB,
     FILE_SD_JOBS,
     NODE_EXPORTER_CONTAINER,
     NODE_EXPORTER_JOB,
     PROMETHEUS_CONTAINER,
-    RAY_HEAD_JOB,
     RAY_NODE_JOB,
     scrape_targets,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
-HEADER = MANAGED_HEADER
 # Inside the containers: the configuration directory (the host's, mounted read-only) and the data.
 CONFIG_PATH = "/etc/ray-monitoring"
 PASSWORD_PATH = "/run/secrets/monitoring-password"  # noqa: S105 (a path, not a secret)
@@ -48,7 +45,7 @@ HOST_DISK_AVAILABLE_MIN = 0.1
 
 
 def _yaml(value: Any) -> str:
-    return f"{HEADER}{to_yaml(value)}\n"
+    return f"{MANAGED_HEADER}{to_yaml(value)}\n"
 
 
 def _basic_auth(monitoring: dict[str, Any]) -> dict[str, str]:
@@ -288,7 +285,7 @@ def monitoring_compose(plan: dict[str, Any]) -> str:
             "volumes": {"prometheus-data": {}, "alertmanager-data": {}},
         }
     )
-    return f"{HEADER}# Host {monitoring['host']}: Prometheus and Alertmanager of cluster {cluster['name']}.\n{body}\n"
+    return f"{MANAGED_HEADER}# Host {monitoring['host']}: Prometheus and Alertmanager of cluster {cluster['name']}.\n{body}\n"
 
 
 def exporters_compose(plan: dict[str, Any], host: str) -> str:
@@ -311,7 +308,7 @@ def exporters_compose(plan: dict[str, Any], host: str) -> str:
     exporter["pid"] = "host"
     exporter["user"] = "root"  # reads the host's files as the host's root (read-only mount)
     body = to_yaml({"name": monitoring["exporters_project"]["name"], "services": {NODE_EXPORTER_CONTAINER: exporter}})
-    return f"{HEADER}# Host {host}: the node exporter of cluster {cluster['name']}.\n{body}\n"
+    return f"{MANAGED_HEADER}# Host {host}: the node exporter of cluster {cluster['name']}.\n{body}\n"
 
 
 def monitoring_files(plan: dict[str, Any], host: str, password_hash: str) -> dict[str, str]:
@@ -330,15 +327,3 @@ def monitoring_files(plan: dict[str, Any], host: str, password_hash: str) -> dic
         files[f"{config}/{WEB_FILE}"] = web_config(password_hash)
         files.update({f"{config}/{path}": text for path, text in target_files(plan).items()})
     return files
-
-
-__all__ = [
-    "DOCKER_ENGINE_JOB",
-    "RAY_HEAD_JOB",
-    "alert_rules",
-    "alertmanager_config",
-    "monitoring_files",
-    "prometheus_config",
-    "target_files",
-    "web_config",
-]
