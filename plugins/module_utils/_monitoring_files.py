@@ -101,17 +101,22 @@ def alert_rules(plan: dict[str, Any]) -> str:
     cluster, monitoring = plan["cluster"], plan["cluster"]["monitoring"]
     wait = monitoring["alert_for"]
     expected = len(plan["expected_nodes"])
+    # A server that is down says so once (RayHostDown): the alerts its outage causes are not true
+    # while it is down, so they never fire, whichever scrape failed first. Alertmanager's inhibitions
+    # say the same for notifications; this makes it hold without a race against the group wait.
+    host_down = f'up{{job="{NODE_EXPORTER_JOB}"}} == 0'
+    host_up = f" unless on (cluster, host) {host_down}"
     rules = [
         _rule(
             "RayHeadDown",
-            f'up{{job="{RAY_NODE_JOB}",role="head"}} == 0',
+            f'up{{job="{RAY_NODE_JOB}",role="head"}} == 0{host_up}',
             "critical",
             "The Ray head {{ $labels.node }} on {{ $labels.host }} does not answer: the cluster has no head",
             wait,
         ),
         _rule(
             "RayNodeMissing",
-            f'up{{job="{RAY_NODE_JOB}",role="worker"}} == 0',
+            f'up{{job="{RAY_NODE_JOB}",role="worker"}} == 0{host_up}',
             "warning",
             "Ray worker {{ $labels.node }} on {{ $labels.host }} is planned but does not answer",
             wait,
@@ -120,21 +125,22 @@ def alert_rules(plan: dict[str, Any]) -> str:
             "RayClusterNotWhole",
             # Ray's own count of the nodes alive (the GCS's); none when the head is gone (counted as 0).
             f'(sum by (cluster) (ray_cluster_active_nodes{{cluster="{cluster["name"]}"}})'
-            f' or on () label_replace(vector(0), "cluster", "{cluster["name"]}", "", "")) < {expected}',
+            f' or on () label_replace(vector(0), "cluster", "{cluster["name"]}", "", "")) < {expected}'
+            f' unless on (cluster) ({host_down} or up{{job="{RAY_NODE_JOB}",role="head"}} == 0)',
             "warning",
             f"{{{{ $value }}}} of the {expected} planned Ray nodes are alive in the cluster",
             wait,
         ),
         _rule(
             "RayHostDown",
-            f'up{{job="{NODE_EXPORTER_JOB}"}} == 0',
+            host_down,
             "critical",
             "Server {{ $labels.host }} does not answer (its node exporter is down): its Ray nodes are out too",
             wait,
         ),
         _rule(
             "ScrapeTargetDown",
-            f'up{{job!~"{RAY_NODE_JOB}|{NODE_EXPORTER_JOB}"}} == 0',
+            f'up{{job!~"{RAY_NODE_JOB}|{NODE_EXPORTER_JOB}"}} == 0{host_up}',
             "warning",
             "{{ $labels.job }} target {{ $labels.instance }} on {{ $labels.host }} does not answer",
             wait,
