@@ -10,12 +10,14 @@ module: only its bcrypt hash (``web.yml``); Prometheus reads the password from a
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import MANAGED_HEADER, logging_options
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
     ALERTMANAGER_CONTAINER,
+    DASHBOARDS_DIR,
     FILE_SD_JOBS,
     NODE_EXPORTER_CONTAINER,
     NODE_EXPORTER_JOB,
@@ -36,6 +38,13 @@ RULES_FILE = "rules/ray_cluster.yml"
 ALERTMANAGER_FILE = "alertmanager.yml"
 WEB_FILE = "web.yml"
 TARGETS_DIR = "targets"
+GRAFANA_DATASOURCES_FILE = "grafana/provisioning/datasources/ray_cluster.yml"
+GRAFANA_DASHBOARDS_FILE = "grafana/provisioning/dashboards/ray_cluster.yml"
+OVERVIEW_FILE = f"{DASHBOARDS_DIR}/ray_cluster_overview.json"
+# Inside the Grafana container.
+GRAFANA_PROVISIONING = "/etc/grafana/provisioning"
+GRAFANA_DASHBOARDS = "/var/lib/ray-cluster-dashboards"
+GRAFANA_DATA = "/var/lib/grafana"
 # A core Ray metric every node exports (the lab test looks for one series per planned node).
 RAY_NODE_METRIC = "ray_object_store_available_memory"
 # Alert thresholds.
@@ -230,6 +239,175 @@ def target_files(plan: dict[str, Any]) -> dict[str, str]:
     return files
 
 
+def _panel(title: str, unit: str, targets: list[tuple[str, str]], grid: tuple[int, int, int, int]) -> dict[str, Any]:
+    x, y, w, h = grid
+    return {
+        "type": "timeseries",
+        "title": title,
+        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+        "gridPos": {"x": x, "y": y, "w": w, "h": h},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "targets": [
+            {"refId": chr(ord("A") + index), "expr": expr, "legendFormat": legend} for index, (expr, legend) in enumerate(targets)
+        ],
+    }
+
+
+def overview_dashboard(plan: dict[str, Any]) -> str:
+    """The cluster overview dashboard (Grafana JSON): Ray nodes answering per server against the plan,
+    Ray's own count, and CPU, memory and object store per node. A target whose legend names
+    ``{{node}}`` has one series per planned node (the lab test checks it against the real Prometheus)."""
+    cluster = plan["cluster"]
+    name = cluster["name"]
+    only = f'cluster="{name}"'
+    nodes = f'{{job="{RAY_NODE_JOB}",{only}}}'
+    per_node = "{{host}} {{node}}"
+
+    def by_node(metric: str, how: str = "max") -> str:
+        return f"{how} by (host, node) ({metric}{{{only}}})"
+
+    panels = [
+        _panel(
+            "Ray nodes answering per server, of the planned",
+            "short",
+            [(f"sum by (host) (up{nodes})", "{{host}} answering"), (f"count by (host) (up{nodes})", "{{host}} planned")],
+            (0, 0, 12, 8),
+        ),
+        _panel(
+            "Ray nodes alive in the cluster (Ray's count), of the planned",
+            "short",
+            [
+                (f"sum(ray_cluster_active_nodes{{{only}}})", "alive"),
+                (f"count(up{nodes})", "planned"),
+            ],
+            (12, 0, 12, 8),
+        ),
+        _panel("CPU per node", "percent", [(by_node("ray_node_cpu_utilization", "avg"), per_node)], (0, 8, 12, 8)),
+        _panel(
+            "Memory used per node (of its container's limit)",
+            "percentunit",
+            [(f"{by_node('ray_node_cgroup_mem_used')} / {by_node('ray_node_cgroup_mem_total')}", per_node)],
+            (12, 8, 12, 8),
+        ),
+        _panel(
+            "Object store used per node",
+            "percentunit",
+            [
+                (
+                    f"{by_node('ray_object_store_used_memory', 'sum')} / ({by_node('ray_object_store_used_memory', 'sum')}"
+                    f" + {by_node('ray_object_store_available_memory', 'sum')})",
+                    per_node,
+                )
+            ],
+            (0, 16, 12, 8),
+        ),
+        _panel(
+            "Memory available per server",
+            "percentunit",
+            [(f"node_memory_MemAvailable_bytes{{{only}}} / node_memory_MemTotal_bytes{{{only}}}", "{{host}}")],
+            (12, 16, 12, 8),
+        ),
+    ]
+    for number, panel in enumerate(panels, start=1):
+        panel["id"] = number
+    dashboard = {
+        "uid": f"ray-cluster-{name}"[:40],
+        "title": f"Ray cluster {name}: overview",
+        "tags": ["ray", "ray_cluster"],
+        "editable": False,
+        "schemaVersion": 39,
+        "refresh": "30s",
+        "time": {"from": "now-1h", "to": "now"},
+        "templating": {
+            "list": [{"name": "datasource", "label": "Prometheus", "type": "datasource", "query": "prometheus", "hide": 0}]
+        },
+        "panels": panels,
+    }
+    return json.dumps(dashboard, indent=1, sort_keys=True) + "\n"
+
+
+def grafana_datasources(plan: dict[str, Any]) -> str:
+    """Grafana's provisioned datasource: this cluster's Prometheus, with the monitoring login (Grafana
+    reads the password from the mounted file when it starts)."""
+    monitoring = plan["cluster"]["monitoring"]
+    datasource = {
+        "name": monitoring["dashboards"]["datasource"],
+        "uid": "ray-cluster-prometheus",
+        "type": "prometheus",
+        "access": "proxy",
+        "url": monitoring["prometheus_url"],
+        "isDefault": True,
+        "editable": False,
+        "basicAuth": True,
+        "basicAuthUser": monitoring["user"],
+        "jsonData": {"timeInterval": monitoring["scrape_interval"]},
+        # Grafana's own file expansion (not a shell variable): the secret never enters this file.
+        "secureJsonData": {"basicAuthPassword": f"$__file{{{PASSWORD_PATH}}}"},
+    }
+    return _yaml({"apiVersion": 1, "deleteDatasources": [], "datasources": [datasource]})
+
+
+def grafana_dashboard_provider(plan: dict[str, Any]) -> str:
+    """Grafana's dashboard provider: every dashboard file under the mounted directory, read-only in
+    the UI (the next run would overwrite an edit), re-read when a file changes."""
+    cluster = plan["cluster"]
+    provider = {
+        "name": f"ray_cluster_{cluster['name']}",
+        "type": "file",
+        "folder": f"Ray cluster {cluster['name']}",
+        "disableDeletion": True,
+        "allowUiUpdates": False,
+        "updateIntervalSeconds": 30,
+        "options": {"path": GRAFANA_DASHBOARDS, "foldersFromFilesStructure": False},
+    }
+    return _yaml({"apiVersion": 1, "providers": [provider]})
+
+
+def _grafana_service(plan: dict[str, Any]) -> dict[str, Any]:
+    cluster, monitoring = plan["cluster"], plan["cluster"]["monitoring"]
+    grafana, config = monitoring["grafana"], monitoring["config_dir"]
+    prefix = cluster["label_prefix"]
+    return {
+        "image": grafana["image"],
+        "container_name": grafana["container"],
+        "network_mode": "host",
+        "restart": "unless-stopped",
+        # The image's user, and the group that may read the configuration and the password file.
+        "group_add": [str(monitoring["uid"])],
+        "environment": {
+            "GF_SERVER_HTTP_ADDR": monitoring["ip"],
+            "GF_SERVER_HTTP_PORT": str(grafana["port"]),
+            "GF_SERVER_ROOT_URL": f"{grafana['url']}/",
+            "GF_SECURITY_ADMIN_USER": monitoring["user"],
+            # Read by the image's entrypoint when the database is created (the first start).
+            "GF_SECURITY_ADMIN_PASSWORD__FILE": PASSWORD_PATH,
+            "GF_SECURITY_DISABLE_INITIAL_ADMIN_CREATION": "false",
+            "GF_SECURITY_ALLOW_EMBEDDING": "true",  # Ray's dashboard embeds its panels
+            "GF_AUTH_ANONYMOUS_ENABLED": "false",
+            "GF_USERS_ALLOW_SIGN_UP": "false",
+            "GF_ANALYTICS_REPORTING_ENABLED": "false",
+            "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+            "GF_PLUGINS_PLUGIN_ADMIN_ENABLED": "false",
+            "GF_PATHS_PROVISIONING": GRAFANA_PROVISIONING,
+            "GF_PATHS_DATA": GRAFANA_DATA,
+        },
+        "labels": {
+            f"{prefix}.cluster": cluster["name"],
+            f"{prefix}.service": grafana["container"],
+            # Provisioned datasources are read at start: a new one recreates the container.
+            f"{prefix}.datasource-sha256": hashlib.sha256(grafana_datasources(plan).encode()).hexdigest(),
+        },
+        "logging": logging_options(cluster),
+        "stop_grace_period": "30s",
+        "volumes": [
+            f"{config}/grafana/provisioning:{GRAFANA_PROVISIONING}:ro",
+            f"{monitoring['dashboards']['dir']}:{GRAFANA_DASHBOARDS}:ro",
+            f"{monitoring['password_file']}:{PASSWORD_PATH}:ro",
+            f"grafana-data:{GRAFANA_DATA}",
+        ],
+    }
+
+
 def _service(cluster: dict[str, Any], name: str, entrypoint: str, command: list[str], volumes: list[str]) -> dict[str, Any]:
     prefix = cluster["label_prefix"]
     return {
@@ -284,14 +462,15 @@ def monitoring_compose(plan: dict[str, Any]) -> str:
         ],
         [*mounts, f"alertmanager-data:{ALERTMANAGER_DATA}"],
     )
-    body = to_yaml(
-        {
-            "name": monitoring["project"]["name"],
-            "services": {PROMETHEUS_CONTAINER: prometheus, ALERTMANAGER_CONTAINER: alertmanager},
-            "volumes": {"prometheus-data": {}, "alertmanager-data": {}},
-        }
-    )
-    return f"{MANAGED_HEADER}# Host {monitoring['host']}: Prometheus and Alertmanager of cluster {cluster['name']}.\n{body}\n"
+    services = {PROMETHEUS_CONTAINER: prometheus, ALERTMANAGER_CONTAINER: alertmanager}
+    volumes: dict[str, Any] = {"prometheus-data": {}, "alertmanager-data": {}}
+    what = "Prometheus and Alertmanager"
+    if monitoring["grafana"]:
+        services[monitoring["grafana"]["container"]] = _grafana_service(plan)
+        volumes["grafana-data"] = {}
+        what = "Prometheus, Alertmanager and Grafana"
+    body = to_yaml({"name": monitoring["project"]["name"], "services": services, "volumes": volumes})
+    return f"{MANAGED_HEADER}# Host {monitoring['host']}: {what} of cluster {cluster['name']}.\n{body}\n"
 
 
 def exporters_compose(plan: dict[str, Any], host: str) -> str:
@@ -332,4 +511,16 @@ def monitoring_files(plan: dict[str, Any], host: str, password_hash: str) -> dic
         files[f"{config}/{ALERTMANAGER_FILE}"] = alertmanager_config(plan)
         files[f"{config}/{WEB_FILE}"] = web_config(password_hash)
         files.update({f"{config}/{path}": text for path, text in target_files(plan).items()})
+        files[f"{config}/{OVERVIEW_FILE}"] = overview_dashboard(plan)
+        # Written last, once Ray's dashboards are (the role generates them when it differs).
+        files[monitoring["dashboards"]["ray_stamp"]] = ray_dashboards_stamp(plan)
+        if monitoring["grafana"]:
+            files[f"{config}/{GRAFANA_DATASOURCES_FILE}"] = grafana_datasources(plan)
+            files[f"{config}/{GRAFANA_DASHBOARDS_FILE}"] = grafana_dashboard_provider(plan)
     return files
+
+
+def ray_dashboards_stamp(plan: dict[str, Any]) -> str:
+    """What the stamp next to Ray's generated dashboards says: the image that generated them (Ray's
+    dashboards belong to its version). A different text makes the role generate them again."""
+    return f"{plan['cluster']['monitoring']['dashboards']['ray_image']}\n"

@@ -26,3 +26,6 @@ RAY_IMAGE_SYSTEM_PACKAGES = "redis-server"
 # at these versions (lab/images.sh, the ray_monitoring role's build method).
 MONITORING_PACKAGES = "prometheus=2.53.3+ds1-2 prometheus-alertmanager=0.28.1+ds-1 prometheus-node-exporter=1.9.0-1+b4"
 MONITORING_IMAGE = "wizardsofts/ray-monitoring:2.53.3-0.28.1-1.9.0"
+# Grafana (ray_cluster_grafana): an official image where a registry is reachable (not on the lab's
+# machines: the suite checks its dashboards' queries against the lab's Prometheus instead).
+GRAFANA_IMAGE = "grafana/grafana-oss:11.6.0"

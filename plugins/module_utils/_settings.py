@@ -27,6 +27,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     plain,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import (
+    GRAFANA_IMAGE,
     MONITORING_IMAGE,
     RAY_IMAGE_EXTRA_PACKAGES,
     RAY_IMAGE_SYSTEM_PACKAGES,
@@ -97,6 +98,11 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_monitoring_password_file": "/etc/ray-cluster/monitoring_password",
     # Alertmanager's webhook receivers (none: alerts are kept and shown, sent nowhere).
     "ray_cluster_alertmanager_webhook_urls": [],
+    # Grafana next to Prometheus (needs ray_cluster_monitoring and an image the monitoring host can
+    # get): the Prometheus datasource and the dashboards (Ray's own and the cluster overview).
+    "ray_cluster_grafana": False,
+    "ray_cluster_grafana_image": GRAFANA_IMAGE,
+    "ray_cluster_grafana_port": 3000,
 }
 HOST_DEFAULTS: dict[str, Any] = {
     "ray_node_ip": None,
@@ -124,6 +130,8 @@ MONITORING_PORT_VARIABLES = (
     "ray_cluster_node_exporter_port",
     "ray_cluster_docker_metrics_port",
 )
+# Fixed too, while ray_cluster_grafana is on.
+GRAFANA_PORT_VARIABLES = ("ray_cluster_grafana_port",)
 AUTH_MODES = ("disabled", "token")
 AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
 DASHBOARD_BINDS = ("node_ip", "loopback", "all")
@@ -346,7 +354,10 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_allowed_sources", _source_list),
     ("ray_cluster_admin_sources", _source_list),
     ("ray_cluster_ssh_sources", _source_list),
-    *((key, _port) for key in (*FIXED_PORT_VARIABLES, *MONITORING_PORT_VARIABLES, "ray_cluster_port_base")),
+    *(
+        (key, _port)
+        for key in (*FIXED_PORT_VARIABLES, *MONITORING_PORT_VARIABLES, *GRAFANA_PORT_VARIABLES, "ray_cluster_port_base")
+    ),
     ("ray_cluster_worker_ports_per_node", _at_least(1)),
     ("ray_cluster_ephemeral_port_range", _port_range),
     ("ray_cluster_dashboard_bind", _one_of(DASHBOARD_BINDS)),
@@ -372,6 +383,8 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_monitoring_retention_size", _size_text),
     ("ray_cluster_monitoring_password_file", _absolute_path),
     ("ray_cluster_alertmanager_webhook_urls", _url_list),
+    ("ray_cluster_grafana", _boolean),
+    ("ray_cluster_grafana_image", _image_name),
 )
 
 
@@ -396,7 +409,8 @@ def _no_open_ray_ports(settings: dict[str, Any]) -> None:
 
 def _distinct_fixed_ports(settings: dict[str, Any]) -> None:
     monitoring = MONITORING_PORT_VARIABLES if settings["ray_cluster_monitoring"] else ()
-    fixed = {key: settings[key] for key in (*FIXED_PORT_VARIABLES, *monitoring)}
+    grafana = GRAFANA_PORT_VARIABLES if settings["ray_cluster_monitoring"] and settings["ray_cluster_grafana"] else ()
+    fixed = {key: settings[key] for key in (*FIXED_PORT_VARIABLES, *monitoring, *grafana)}
     seen: dict[int, str] = {}
     for key, port in fixed.items():
         if port in seen:

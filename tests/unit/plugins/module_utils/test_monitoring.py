@@ -22,7 +22,9 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import (
     alert_rules,
     alertmanager_config,
+    monitoring_compose,
     monitoring_files,
+    overview_dashboard,
     prometheus_config,
     web_config,
 )
@@ -52,6 +54,9 @@ MONITORING_ERRORS: list[ErrorCase] = [
     setting_error("image", "ray_cluster_monitoring_image", "Bad Image"),
     setting_error("password-file-relative", "ray_cluster_monitoring_password_file", "etc/pw"),
     setting_error("prometheus-port", "ray_cluster_prometheus_port", 70000),
+    setting_error("grafana-not-boolean", "ray_cluster_grafana", "yes please"),
+    setting_error("grafana-image", "ray_cluster_grafana_image", "grafana/grafana oss"),
+    setting_error("grafana-port", "ray_cluster_grafana_port", 0),
 ]
 test_monitoring_refusals = refusal_test(MONITORING_ERRORS)
 
@@ -354,3 +359,72 @@ def test_health_counts_the_planned_targets_and_names_what_is_down_and_firing(lab
     assert silent["summary"].endswith(f"Prometheus does not answer at {plan['cluster']['monitoring']['prometheus_url']}")
     assert silent["up"] == 0 and len(silent["down"]) == planned
     assert monitoring_health(plan, _targets(plan, set()), None)["summary"].endswith("Alertmanager does not answer")
+
+
+# --------------------------------------------------------------------------- Grafana and the dashboards
+
+
+def test_grafana_is_off_by_default_and_its_port_is_fixed_only_while_it_is_on(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    assert plan["cluster"]["monitoring"]["grafana"] == {}
+    assert "ray-grafana" not in monitoring_compose(plan)
+    assert not [path for path in monitoring_files(plan, HEAD, HASH) if "/provisioning/" in path]
+    # 3000 taken by Prometheus: fine while Grafana is off, refused naming both when it is on.
+    monitored(lab_hosts, cluster(ray_cluster_prometheus_port=3000))
+    with pytest.raises(PlanError) as exc:
+        monitored(lab_hosts, cluster(ray_cluster_prometheus_port=3000, ray_cluster_grafana=True))
+    assert exc.value.variable == "ray_cluster_grafana_port"
+    assert "the same port as ray_cluster_prometheus_port" in str(exc.value)
+
+
+def test_grafana_gets_the_datasource_the_dashboards_and_the_admins_and_the_head_reach_it(lab_hosts: Hosts) -> None:
+    plan = monitored(
+        lab_hosts, cluster(ray_cluster_grafana=True, ray_cluster_admin_sources=["10.9.0.0/16"]), monitoring_hosts=["lab-81"]
+    )
+    monitoring = plan["cluster"]["monitoring"]
+    assert monitoring["grafana"]["url"] == f"http://{monitoring['ip']}:3000"
+    assert "ray-grafana" in monitoring["project"]["services"]
+    rules = [(r["port"], r["src"]) for r in plan["hosts"]["lab-81"]["firewall"] if r["port"] == "3000"]
+    assert sorted(rules) == sorted([("3000", "10.9.0.0/16"), ("3000", plan["cluster"]["head_ip"])])
+    files = monitoring_files(plan, "lab-81", HASH)
+    config = monitoring["config_dir"]
+    datasource = yaml.safe_load(files[f"{config}/grafana/provisioning/datasources/ray_cluster.yml"])["datasources"][0]
+    assert (datasource["url"], datasource["basicAuthUser"]) == (monitoring["prometheus_url"], "admin")
+    # The password is read from the mounted file by Grafana itself: never in the rendered files.
+    assert datasource["secureJsonData"]["basicAuthPassword"] == "$__file{/run/secrets/monitoring-password}"
+    provider = yaml.safe_load(files[f"{config}/grafana/provisioning/dashboards/ray_cluster.yml"])["providers"][0]
+    assert provider["allowUiUpdates"] is False
+    grafana = yaml.safe_load(monitoring_compose(plan))["services"]["ray-grafana"]
+    assert grafana["environment"]["GF_SERVER_HTTP_ADDR"] == monitoring["ip"]
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert f"{monitoring['dashboards']['dir']}:/var/lib/ray-cluster-dashboards:ro" in grafana["volumes"]
+    # A new datasource (here: another Prometheus port) changes the container's spec (Grafana reads it at start).
+    moved = monitored(lab_hosts, cluster(ray_cluster_grafana=True, ray_cluster_prometheus_port=9095), monitoring_hosts=["lab-81"])
+    label = "com.wizardsofts.datasource-sha256"
+    assert yaml.safe_load(monitoring_compose(moved))["services"]["ray-grafana"]["labels"][label] != grafana["labels"][label]
+
+
+def test_the_dashboards_are_written_with_or_without_grafana_and_stamped_with_the_ray_image(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    dashboards = plan["cluster"]["monitoring"]["dashboards"]
+    files = monitoring_files(plan, HEAD, HASH)
+    assert files[dashboards["ray_stamp"]] == plan["cluster"]["image"] + "\n"
+    assert f"{dashboards['dir']}/ray_cluster_overview.json" in files
+    assert dashboards["ray_stamp"].startswith(dashboards["ray_dir"] + "/")
+    # Another Ray image: another stamp (the role generates Ray's dashboards again).
+    other = monitored(lab_hosts, cluster(ray_cluster_image="wizardsofts/ray:9.9.9"))
+    assert monitoring_files(other, HEAD, HASH)[dashboards["ray_stamp"]] != files[dashboards["ray_stamp"]]
+
+
+def test_the_overview_has_a_per_node_series_for_cpu_memory_and_object_store(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    dashboard = json.loads(overview_dashboard(plan))
+    targets = [target for panel in dashboard["panels"] for target in panel["targets"]]
+    per_node = [target["expr"] for target in targets if "{{node}}" in target["legendFormat"]]
+    assert len(per_node) == 3
+    assert all("by (host, node)" in expr for expr in per_node)
+    # Every query is about this cluster only, and every panel asks the dashboard's datasource.
+    assert all('cluster="ray"' in target["expr"] for target in targets)
+    assert {panel["datasource"]["uid"] for panel in dashboard["panels"]} == {"${datasource}"}
+    assert len({panel["id"] for panel in dashboard["panels"]}) == len(dashboard["panels"])
+    assert overview_dashboard(plan) == overview_dashboard(monitored(lab_hosts))

@@ -107,10 +107,11 @@ REDIS = {
     "alpha": {**DUAL["alpha"], **REDIS_GROUP},
 }
 
-# Monitoring on the lab's servers, its stack on a worker server (group ray_monitoring), webhooks, a
-# custom retention and window.
+# Monitoring on the lab's servers, its stack on a worker server (group ray_monitoring), Grafana, webhooks,
+# a custom retention and window.
 MONITORING_GROUP = {
     "ray_cluster_monitoring": True,
+    "ray_cluster_grafana": True,
     "ray_cluster_alertmanager_webhook_urls": ["http://172.28.84.98:9099/alerts", "https://hooks.example/ray"],
     "ray_cluster_monitoring_retention_size": "20g",
     "ray_cluster_monitoring_alert_for": "1m",
