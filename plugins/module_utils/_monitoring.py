@@ -118,8 +118,10 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
             "dir": f"{config_dir}/{DASHBOARDS_DIR}",
             "ray_dir": f"{config_dir}/{RAY_DASHBOARDS_DIR}",
             "ray_stamp": f"{config_dir}/{RAY_DASHBOARDS_STAMP}",
-            # Ray's dashboards come from the image the nodes run (its Ray version's own).
+            # Ray's dashboards come from the image the nodes run (its Ray version's own); the stamp
+            # next to them names that image (another text: the role generates them again).
             "ray_image": settings["ray_cluster_image"],
+            "ray_stamp_text": f"{settings['ray_cluster_image']}\n",
             "datasource": DATASOURCE_NAME,
         },
         "grafana": grafana,

@@ -513,14 +513,8 @@ def monitoring_files(plan: dict[str, Any], host: str, password_hash: str) -> dic
         files.update({f"{config}/{path}": text for path, text in target_files(plan).items()})
         files[f"{config}/{OVERVIEW_FILE}"] = overview_dashboard(plan)
         # Written last, once Ray's dashboards are (the role generates them when it differs).
-        files[monitoring["dashboards"]["ray_stamp"]] = ray_dashboards_stamp(plan)
+        files[monitoring["dashboards"]["ray_stamp"]] = monitoring["dashboards"]["ray_stamp_text"]
         if monitoring["grafana"]:
             files[f"{config}/{GRAFANA_DATASOURCES_FILE}"] = grafana_datasources(plan)
             files[f"{config}/{GRAFANA_DASHBOARDS_FILE}"] = grafana_dashboard_provider(plan)
     return files
-
-
-def ray_dashboards_stamp(plan: dict[str, Any]) -> str:
-    """What the stamp next to Ray's generated dashboards says: the image that generated them (Ray's
-    dashboards belong to its version). A different text makes the role generate them again."""
-    return f"{plan['cluster']['monitoring']['dashboards']['ray_image']}\n"
