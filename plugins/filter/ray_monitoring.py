@@ -12,28 +12,37 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import monitoring_health
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash, prometheus_ray_password
 
 
-def ray_monitoring_files(plan: Any, host: str, password_hash: str) -> dict[str, str]:
-    """The plan + a host + the login's bcrypt hash -> every file the ray_monitoring role writes there (path -> text)."""
+def ray_monitoring_files(plan: Any, host: str, password_hash: str, ray_password_hash: str = "") -> dict[str, str]:
+    """The plan + a host + the login's bcrypt hash (and Ray's dashboard's) -> every file the
+    ray_monitoring role writes there (path -> text)."""
     if not isinstance(plan, dict) or "cluster" not in plan:
         raise AnsibleFilterError("ray_monitoring_files: expected the cluster plan (ray_cluster_plan)")
     try:
-        return monitoring_files(plan, str(host), str(password_hash))
+        return monitoring_files(plan, str(host), str(password_hash), str(ray_password_hash or ""))
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"ray_monitoring_files: {exc}") from None
 
 
 def ray_monitoring_drift(
-    probe: Any, plan: Any, host: str, password_hash: str, password_sha256: str, image_id: str = ""
+    probe: Any,
+    plan: Any,
+    host: str,
+    password_hash: str,
+    password_sha256: str,
+    image_id: str = "",
+    ray_password_hash: str = "",
 ) -> list[str]:
-    """The host's read + the plan + the login's hash and the password file's sha256 -> what the
-    ray_monitoring role would change on the host."""
+    """The host's read + the plan + the login's hash and the password file's sha256 (and Ray's
+    dashboard's login hash) -> what the ray_monitoring role would change on the host."""
     if not isinstance(probe, dict):
         raise AnsibleFilterError(f"ray_monitoring_drift: expected the ray_cluster_deployed result, got {type(probe).__name__}")
     try:
-        return monitoring_drift(probe, plan, str(host), str(password_hash), str(password_sha256), image_id or "")
+        return monitoring_drift(
+            probe, plan, str(host), str(password_hash), str(password_sha256), image_id or "", str(ray_password_hash or "")
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError(f"ray_monitoring_drift: {exc}") from None
 
@@ -56,6 +65,14 @@ def ray_bcrypt_hash(password: Any) -> str:
         raise AnsibleFilterError(f"ray_bcrypt_hash: {exc}") from None
 
 
+def ray_prometheus_ray_password(token: Any) -> str:
+    """A cluster token -> the password of Prometheus's user ray (Ray's dashboard), derived from it."""
+    try:
+        return prometheus_ray_password(token)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"ray_prometheus_ray_password: {exc}") from None
+
+
 class FilterModule:
     """Filters of wizardsofts.ray_cluster's monitoring."""
 
@@ -65,4 +82,5 @@ class FilterModule:
             "ray_monitoring_drift": ray_monitoring_drift,
             "ray_monitoring_health": ray_monitoring_health,
             "ray_bcrypt_hash": ray_bcrypt_hash,
+            "ray_prometheus_ray_password": ray_prometheus_ray_password,
         }

@@ -16,7 +16,10 @@ import re
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import address_port
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import gcs_redis_password_sh
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import (
+    gcs_redis_password_sh,
+    prometheus_ray_password_sh,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
 MANAGED_HEADER = (
@@ -91,7 +94,25 @@ def node_environment(node: dict[str, Any], cluster: dict[str, Any]) -> dict[str,
             # The same, kept by the Redis server beside the head (its password: see _head_entrypoint).
             env["RAY_REDIS_ADDRESS"] = cluster["gcs_redis"]["address"]
             env["RAY_external_storage_namespace"] = cluster["gcs_redis"]["namespace"]
+        env.update(_dashboard_metrics_environment(cluster))
     return dict(sorted(env.items()))
+
+
+def _dashboard_metrics_environment(cluster: dict[str, Any]) -> dict[str, str]:
+    """Ray's dashboard (on the head) wired to the cluster's Prometheus, and to Grafana when it runs
+    (Ray embeds its panels; its address is the admins' browser's too). Its login to Prometheus: see
+    _head_entrypoint."""
+    monitoring = cluster.get("monitoring") or {}
+    if not monitoring:
+        return {}
+    grafana = monitoring["grafana"]
+    return {
+        "RAY_PROMETHEUS_HOST": monitoring["prometheus_url"],
+        "RAY_PROMETHEUS_NAME": monitoring["dashboards"]["datasource"],
+        # Ray's word for "no Grafana" (it would probe localhost:3000).
+        "RAY_GRAFANA_HOST": grafana["url"] if grafana else "DISABLED",
+        **({"RAY_GRAFANA_IFRAME_HOST": grafana["url"]} if grafana else {}),
+    }
 
 
 def health_url(node: dict[str, Any], node_ip: str) -> str:
@@ -170,8 +191,10 @@ def compose_service(
         "logging": logging_options(cluster),
         "stop_grace_period": "30s",
     }
+    entrypoint = _head_entrypoint(cluster) if node["role"] == "head" else None
+    if entrypoint:
+        service["entrypoint"] = entrypoint
     if node["role"] == "head" and cluster["gcs_storage"] == "redis":
-        service["entrypoint"] = _head_entrypoint(cluster)
         service["depends_on"] = {cluster["gcs_redis"]["container"]: {"condition": "service_healthy"}}
     volumes = []
     if cluster["auth_mode"] == "token":
@@ -185,6 +208,7 @@ def compose_service(
 
 # The shell expression both containers derive the GCS's Redis password with, from the mounted token.
 _GCS_REDIS_PASSWORD_SH = gcs_redis_password_sh(AUTH_TOKEN_CONTAINER_PATH)
+_PROMETHEUS_RAY_PASSWORD_SH = prometheus_ray_password_sh(AUTH_TOKEN_CONTAINER_PATH)
 
 
 def _sh(script: str) -> str:
@@ -192,12 +216,25 @@ def _sh(script: str) -> str:
     return script.replace("$", "$$")
 
 
-def _head_entrypoint(cluster: dict[str, Any]) -> list[str]:
-    """With the GCS in Redis, the head's ``ray start`` gets the Redis login on its command line (Ray has
-    no environment variable or file for it): a shell adds it to the planned argv, the password
-    derived from the mounted token file, so it is in no file, environment or compose spec."""
-    redis = cluster["gcs_redis"]
-    script = f'exec "$@" --redis-username={redis["username"]} --redis-password="{_GCS_REDIS_PASSWORD_SH}"'
+def _head_entrypoint(cluster: dict[str, Any]) -> list[str] | None:
+    """The head's entrypoint, when it needs a secret derived from the mounted token file (so that the
+    secret is in no file, environment or compose spec): with the GCS in Redis, ``ray start`` gets the
+    Redis login on its command line (Ray has no environment variable or file for it); with
+    monitoring, Ray's dashboard gets its Prometheus login as a header (RAY_PROMETHEUS_HEADERS).
+    None when neither applies (the image's own entrypoint)."""
+    monitoring = cluster.get("monitoring") or {}
+    lines = []
+    if monitoring and monitoring["ray_user"]:
+        basic = f"$(printf '%s:%s' '{monitoring['ray_user']}' \"{_PROMETHEUS_RAY_PASSWORD_SH}\" | base64 | tr -d '\\n')"
+        lines.append(f'RAY_PROMETHEUS_HEADERS=\'{{"Authorization": "Basic \'"{basic}"\'"}}\'')
+        lines.append("export RAY_PROMETHEUS_HEADERS")
+    redis_login = ""
+    if cluster["gcs_storage"] == "redis":
+        redis = cluster["gcs_redis"]
+        redis_login = f' --redis-username={redis["username"]} --redis-password="{_GCS_REDIS_PASSWORD_SH}"'
+    if not lines and not redis_login:
+        return None
+    script = "\n".join([*lines, f'exec "$@"{redis_login}'])
     return ["/bin/sh", "-c", _sh(script), "ray-start"]
 
 

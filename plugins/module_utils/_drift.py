@@ -208,17 +208,19 @@ def monitoring_drift(
     password_hash: str,
     password_sha256: str,
     image_id: str = "",
+    ray_password_hash: str = "",
 ) -> list[str]:
     """What the ray_monitoring role would change on ``host``: each file it writes (with the login's
-    ``password_hash``), the password file on the monitoring host (``password_sha256``: the sha256 of
-    the text it must hold), the image (``image_id``: see :func:`image_drift`) and each of the host's
-    monitoring containers running. Nothing when monitoring is off."""
+    ``password_hash`` and Ray's dashboard's ``ray_password_hash``), the password file on the
+    monitoring host (``password_sha256``: the sha256 of the text it must hold), the image
+    (``image_id``: see :func:`image_drift`) and each of the host's monitoring containers running.
+    Nothing when monitoring is off."""
     monitoring = plan["cluster"]["monitoring"]
     if not monitoring:
         return []
     group = str(monitoring["uid"])
     problems = []
-    for path, text in monitoring_files(dict(plan), host, password_hash).items():
+    for path, text in monitoring_files(dict(plan), host, password_hash, ray_password_hash).items():
         problems += file_drift(probe, path, mode=_MONITORING_FILE_MODE, sha256=sha256_text(text), group=group)
     services = [NODE_EXPORTER_CONTAINER]
     if host == monitoring["host"]:

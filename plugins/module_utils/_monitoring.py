@@ -21,6 +21,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     source_text,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import MONITORING_PACKAGES
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import PROMETHEUS_RAY_USER
 
 DEFAULT_MONITORING_GROUP = "ray_monitoring"
 # The containers (fixed names: one monitoring stack per host, one exporter per host).
@@ -95,6 +96,9 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
         "image": settings["ray_cluster_monitoring_image"],
         "packages": MONITORING_PACKAGES,
         "user": MONITORING_USER,
+        # Ray's dashboard's own login to Prometheus (its password derives from the cluster token):
+        # none without a token (Ray's dashboard then gets no metrics from Prometheus).
+        "ray_user": PROMETHEUS_RAY_USER if settings["ray_cluster_auth_mode"] == "token" else "",
         "uid": MONITORING_UID,
         "project": project,
         "exporters_project": _project(settings, "exporters", [NODE_EXPORTER_CONTAINER]),

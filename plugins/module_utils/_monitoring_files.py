@@ -223,11 +223,17 @@ def alertmanager_config(plan: dict[str, Any]) -> str:
     return _yaml(config)
 
 
-def web_config(password_hash: str) -> str:
-    """web.yml of Prometheus and Alertmanager: basic auth, one user (the bcrypt hash of the password)."""
-    if not str(password_hash).startswith("$2"):
+def web_config(plan: dict[str, Any], password_hash: str, ray_password_hash: str = "") -> str:
+    """web.yml of Prometheus and Alertmanager: basic auth, the admin user (the bcrypt hash of the
+    monitoring password) and, with a cluster token, Ray's dashboard's user (the hash of the password
+    derived from the token). Hashes only, never a password."""
+    monitoring = plan["cluster"]["monitoring"]
+    users = {monitoring["user"]: password_hash}
+    if monitoring["ray_user"] and ray_password_hash:
+        users[monitoring["ray_user"]] = ray_password_hash
+    if not all(str(value).startswith("$2") for value in users.values()):
         raise ValueError("expected the bcrypt hash of the monitoring password (never the password)")
-    return _yaml({"basic_auth_users": {"admin": password_hash}})
+    return _yaml({"basic_auth_users": users})
 
 
 def target_files(plan: dict[str, Any]) -> dict[str, str]:
@@ -496,9 +502,10 @@ def exporters_compose(plan: dict[str, Any], host: str) -> str:
     return f"{MANAGED_HEADER}# Host {host}: the node exporter of cluster {cluster['name']}.\n{body}\n"
 
 
-def monitoring_files(plan: dict[str, Any], host: str, password_hash: str) -> dict[str, str]:
+def monitoring_files(plan: dict[str, Any], host: str, password_hash: str, ray_password_hash: str = "") -> dict[str, str]:
     """Every file the ray_monitoring role writes on ``host``: absolute path -> text. The monitoring
-    host gets the stack's configuration and compose file; every host its exporters' compose file."""
+    host gets the stack's configuration and compose file; every host its exporters' compose file.
+    ``password_hash`` and ``ray_password_hash``: see :func:`web_config`."""
     monitoring = plan["cluster"]["monitoring"]
     if not monitoring:
         return {}
@@ -509,7 +516,7 @@ def monitoring_files(plan: dict[str, Any], host: str, password_hash: str) -> dic
         files[f"{config}/{PROMETHEUS_FILE}"] = prometheus_config(plan)
         files[f"{config}/{RULES_FILE}"] = alert_rules(plan)
         files[f"{config}/{ALERTMANAGER_FILE}"] = alertmanager_config(plan)
-        files[f"{config}/{WEB_FILE}"] = web_config(password_hash)
+        files[f"{config}/{WEB_FILE}"] = web_config(plan, password_hash, ray_password_hash)
         files.update({f"{config}/{path}": text for path, text in target_files(plan).items()})
         files[f"{config}/{OVERVIEW_FILE}"] = overview_dashboard(plan)
         # Written last, once Ray's dashboards are (the role generates them when it differs).

@@ -58,6 +58,17 @@ def gcs_redis_password(token: Any) -> str:
     return _derived(GCS_REDIS_PASSWORD_PREFIX, token, "the GCS Redis password")
 
 
+# Ray's dashboard logs in to Prometheus as user "ray" with a password derived the same way (the head
+# computes it from its token file when it starts: see _compose); Prometheus's web.yml holds its hash.
+PROMETHEUS_RAY_USER = "ray"
+PROMETHEUS_RAY_PASSWORD_PREFIX = "wizardsofts.ray_cluster/prometheus-ray/"  # noqa: S105 (a derivation prefix, not a secret)
+
+
+def prometheus_ray_password(token: Any) -> str:
+    """The password of Prometheus's user ``ray`` (Ray's dashboard) for a cluster token."""
+    return _derived(PROMETHEUS_RAY_PASSWORD_PREFIX, token, "the password of Ray's dashboard at Prometheus")
+
+
 def _derived(prefix: str, token: Any, what: str) -> str:
     bare = token.translate(_BLANKS) if isinstance(token, str) else ""
     if not bare:
@@ -87,7 +98,17 @@ def bcrypt_hash(password: Any, cost: int = BCRYPT_COST) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), f"$2b${cost:02d}${salt}".encode("ascii")).decode("ascii")
 
 
+def derived_password_sh(prefix: str, token_path: str) -> str:
+    """A POSIX shell expression printing the password derived with ``prefix`` from the token in
+    ``token_path`` (``$(...)`` keeps its trailing newline out; the file holds the token and a newline)."""
+    return f"$(printf '%s%s' '{prefix}' \"$(tr -d ' \\t\\r\\n' < {token_path})\" | sha256sum | cut -c1-64)"
+
+
 def gcs_redis_password_sh(token_path: str) -> str:
-    """A POSIX shell expression printing :func:`gcs_redis_password` of the token in ``token_path``
-    (``$(...)`` keeps its trailing newline out; the file holds the token and a newline)."""
-    return f"$(printf '%s%s' '{GCS_REDIS_PASSWORD_PREFIX}' \"$(tr -d ' \\t\\r\\n' < {token_path})\" | sha256sum | cut -c1-64)"
+    """A POSIX shell expression printing :func:`gcs_redis_password` of the token in ``token_path``."""
+    return derived_password_sh(GCS_REDIS_PASSWORD_PREFIX, token_path)
+
+
+def prometheus_ray_password_sh(token_path: str) -> str:
+    """A POSIX shell expression printing :func:`prometheus_ray_password` of the token in ``token_path``."""
+    return derived_password_sh(PROMETHEUS_RAY_PASSWORD_PREFIX, token_path)

@@ -13,9 +13,10 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from labkit import ROOT, lab_host, lab_hosts, log, plan, playbook, server, wait_whole
+from labkit import ROOT, cluster_token, compose_files, lab_host, lab_hosts, log, plan, playbook, server, wait_whole
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import RAY_NODE_METRIC
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import prometheus_ray_password
 
 RULES_TEST = ROOT / "tests" / "lab" / "monitoring" / "rules_test.yml"
 WEBHOOK = "ray-lab-webhook"
@@ -30,11 +31,11 @@ def password() -> str:
     return lab_host(monitoring()["host"]).file(monitoring()["password_file"]).content_string.strip()
 
 
-def get(url: str, secret: str | None = None) -> tuple[int, Any]:
+def get(url: str, secret: str | None = None, user: str = "admin") -> tuple[int, Any]:
     """GET from Prometheus or Alertmanager (the controller is an admin source): (status, parsed JSON or None)."""
     headers = {}
     if secret is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"admin:{secret}".encode()).decode()
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:  # noqa: S310 (the lab)
             body = response.read()
@@ -176,6 +177,30 @@ def test_every_dashboard_query_is_valid_promql_and_the_overview_has_a_series_per
             assert {r["metric"]["host"] for r in result} >= {host for host, _node in nodes}, target["expr"]
         else:
             assert result, target["expr"]
+
+
+def test_ray_dashboard_reaches_prometheus_with_its_own_login_derived_from_the_token() -> None:
+    dashboard = plan()["cluster"]["dashboard_url"]
+    token = cluster_token()
+
+    def ask(path: str) -> tuple[int, Any]:
+        request = urllib.request.Request(f"{dashboard}{path}", headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (the lab head)
+            return response.status, json.load(response)
+
+    status, health = ask("/api/prometheus_health")
+    assert (status, health["result"]) == (200, True), health
+    # Ray's dashboard's user answers with the password derived from the token, and only with it.
+    url = f"{monitoring()['prometheus_url']}/-/ready"
+    derived = prometheus_ray_password(token)
+    assert get(url, derived, user="ray")[0] == 200
+    assert get(url, token, user="ray")[0] == 401
+    # The derived password is in no compose file and in no container's configuration.
+    head = plan()["cluster"]["head_host"]
+    assert derived not in server(head, "docker", "inspect", "ray-head")
+    assert all(derived not in text for text in compose_files(head).values())
+    status, grafana = ask("/api/grafana_health")
+    assert status == 200 and grafana["data"].get("grafanaHost") == "DISABLED", grafana  # the lab runs no Grafana
 
 
 def test_the_web_endpoints_need_the_login() -> None:

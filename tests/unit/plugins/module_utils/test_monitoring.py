@@ -4,14 +4,18 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import pathlib
+import subprocess
 
 import bcrypt
 import pytest
 import yaml
 from planner_cases import HEAD, ErrorCase, Hosts, apply, build, cluster, refusal_test, setting_error
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
@@ -29,7 +33,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
     web_config,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import node_port_ranges
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash, prometheus_ray_password
 
 ON = cluster(ray_cluster_monitoring=True)
 HASH = "$2b$10$" + "a" * 53
@@ -265,10 +269,59 @@ def test_rules_carry_the_planned_node_count_and_the_alert_window(lab_hosts: Host
     assert {rule["for"] for rule in rules.values()} == {"45s"}
 
 
-def test_web_config_takes_a_hash_never_a_password() -> None:
-    assert "admin: " in web_config(HASH)
+def test_web_config_takes_hashes_never_a_password(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts)
+    assert yaml.safe_load(web_config(plan, HASH))["basic_auth_users"] == {"admin": HASH}
+    ray_hash = "$2b$10$" + "b" * 53
+    assert yaml.safe_load(web_config(plan, HASH, ray_hash))["basic_auth_users"] == {"admin": HASH, "ray": ray_hash}
     with pytest.raises(ValueError, match="bcrypt hash"):
-        web_config("plain-password")
+        web_config(plan, "plain-password")
+    with pytest.raises(ValueError, match="bcrypt hash"):
+        web_config(plan, HASH, "plain-password")
+
+
+def test_without_a_cluster_token_ray_has_no_login_of_its_own(lab_hosts: Hosts) -> None:
+    plan = monitored(lab_hosts, cluster(ray_cluster_auth_mode="disabled"))
+    assert plan["cluster"]["monitoring"]["ray_user"] == ""
+    assert yaml.safe_load(web_config(plan, HASH, "$2b$10$" + "b" * 53))["basic_auth_users"] == {"admin": HASH}
+    head = yaml.safe_load(compose_content(plan, HEAD, "head"))["services"]["ray-head"]
+    assert "entrypoint" not in head
+    assert head["environment"]["RAY_PROMETHEUS_HOST"] == plan["cluster"]["monitoring"]["prometheus_url"]
+
+
+def test_ray_dashboard_is_wired_to_prometheus_and_logs_in_with_a_password_derived_from_the_token(
+    lab_hosts: Hosts, tmp_path: pathlib.Path
+) -> None:
+    plan = monitored(lab_hosts, cluster(ray_cluster_grafana=True), monitoring_hosts=["lab-81"])
+    monitoring = plan["cluster"]["monitoring"]
+    head = yaml.safe_load(compose_content(plan, HEAD, "head", "f" * 64))["services"]["ray-head"]
+    env = head["environment"]
+    assert env["RAY_PROMETHEUS_HOST"] == monitoring["prometheus_url"]
+    assert env["RAY_GRAFANA_HOST"] == env["RAY_GRAFANA_IFRAME_HOST"] == monitoring["grafana"]["url"]
+    assert "RAY_PROMETHEUS_HEADERS" not in env  # a secret: computed by the entrypoint, in no spec
+    workers = yaml.safe_load(compose_content(plan, "lab-80", "workers", "f" * 64))["services"]
+    assert not any("RAY_PROMETHEUS_HOST" in service["environment"] for service in workers.values())
+    # The entrypoint, run by a real shell on a token file, exports the header Ray parses, with the
+    # password Python derives; then runs the planned command.
+    token = "tok3n-" + "x" * 40
+    secret = tmp_path / "token"
+    secret.write_text(f"{token}\n")
+    script = head["entrypoint"][2].replace("$$", "$").replace("/run/secrets/ray-auth-token", str(secret))
+    shell = subprocess.run(
+        ["/bin/sh", "-c", script, "ray-start", "/bin/sh", "-c", 'printf %s "$RAY_PROMETHEUS_HEADERS"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    header = json.loads(shell.stdout)["Authorization"]
+    assert header == "Basic " + base64.b64encode(f"ray:{prometheus_ray_password(token)}".encode()).decode()
+    assert token not in shell.stdout
+    # Without Grafana, Ray is told there is none (the stored renderings pin a head without monitoring).
+    plain = monitored(lab_hosts, cluster(ray_cluster_grafana=False))
+    assert (
+        yaml.safe_load(compose_content(plain, HEAD, "head", "f" * 64))["services"]["ray-head"]["environment"]["RAY_GRAFANA_HOST"]
+        == "DISABLED"
+    )
 
 
 # --------------------------------------------------------------------------- the login's hash
