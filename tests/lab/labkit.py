@@ -6,6 +6,7 @@ These tests need the converged lab that `molecule test -s default --destroy neve
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -291,6 +293,61 @@ def record_start_times(path: Path) -> bool:
         return False
     path.write_text(json.dumps({host: ray_containers(host) for host in lab_hosts()}, indent=1, sort_keys=True) + "\n")
     return True
+
+
+# --------------------------------------------------------------------------- the monitoring stack
+
+
+def monitoring() -> dict[str, Any]:
+    return plan()["cluster"]["monitoring"]
+
+
+def password() -> str:
+    return lab_host(monitoring()["host"]).file(monitoring()["password_file"]).content_string.strip()
+
+
+def get(url: str, secret: str | None = None, user: str = "admin") -> tuple[int, Any]:
+    """GET from Prometheus or Alertmanager (the controller is an admin source): (status, parsed JSON or None)."""
+    headers = {}
+    if secret is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:  # noqa: S310 (the lab)
+            body = response.read()
+            return response.status, json.loads(body) if body.startswith((b"{", b"[")) else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+
+
+def prometheus(path: str) -> Any:
+    status, body = get(f"{monitoring()['prometheus_url']}{path}", password())
+    assert status == 200, (path, status)
+    return body["data"]
+
+
+def query(expr: str) -> list[dict[str, Any]]:
+    return prometheus("/api/v1/query?query=" + urllib.parse.quote(expr))["result"]
+
+
+def scraped() -> dict[tuple[str, str, str], str]:
+    """(job, host, node or component) -> health of every target Prometheus scrapes."""
+    found = {}
+    for target in prometheus("/api/v1/targets?state=active")["activeTargets"]:
+        labels = target["labels"]
+        which = labels.get("component", "") if labels["job"] == "ray_head" else labels.get("node", "")
+        found[(labels["job"], labels["host"], which)] = target["health"]
+    return found
+
+
+def wait_for(what: str, check: Any, timeout: float, step: float = 2.0) -> float:
+    start = time.monotonic()
+    while True:
+        result = check()
+        if result:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {result!r})")
+        time.sleep(step)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,11 @@ from labkit import (
     plan,
     playbook,
     ray_containers,
+    scraped,
     server,
+    wait_for,
     wait_whole,
 )
-from test_36_monitoring import scraped, wait_for
 
 WORKER = {"cpus": 0.5, "num_cpus": 2, "memory": "1536m", "memory_reservation": "512m", "shm_size": "256m"}
 

@@ -13,7 +13,24 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from labkit import ROOT, cluster_token, compose_files, lab_host, lab_hosts, log, plan, playbook, server, wait_whole
+from labkit import (
+    ROOT,
+    cluster_token,
+    compose_files,
+    get,
+    lab_host,
+    lab_hosts,
+    log,
+    monitoring,
+    password,
+    plan,
+    playbook,
+    query,
+    scraped,
+    server,
+    wait_for,
+    wait_whole,
+)
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import RAY_NODE_METRIC
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import prometheus_ray_password
@@ -21,37 +38,6 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token imp
 RULES_TEST = ROOT / "tests" / "lab" / "monitoring" / "rules_test.yml"
 WEBHOOK = "ray-lab-webhook"
 OUTSIDER = "ray-lab-outsider-metrics"
-
-
-def monitoring() -> dict[str, Any]:
-    return plan()["cluster"]["monitoring"]
-
-
-def password() -> str:
-    return lab_host(monitoring()["host"]).file(monitoring()["password_file"]).content_string.strip()
-
-
-def get(url: str, secret: str | None = None, user: str = "admin") -> tuple[int, Any]:
-    """GET from Prometheus or Alertmanager (the controller is an admin source): (status, parsed JSON or None)."""
-    headers = {}
-    if secret is not None:
-        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:  # noqa: S310 (the lab)
-            body = response.read()
-            return response.status, json.loads(body) if body.startswith((b"{", b"[")) else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
-
-
-def prometheus(path: str) -> Any:
-    status, body = get(f"{monitoring()['prometheus_url']}{path}", password())
-    assert status == 200, (path, status)
-    return body["data"]
-
-
-def query(expr: str) -> list[dict[str, Any]]:
-    return prometheus("/api/v1/query?query=" + urllib.parse.quote(expr))["result"]
 
 
 def planned_targets() -> set[tuple[str, str, str]]:
@@ -64,27 +50,6 @@ def planned_targets() -> set[tuple[str, str, str]]:
         targets |= {("node_exporter", host, ""), ("docker_engine", host, "")}
     targets |= {("prometheus", monitoring()["host"], ""), ("alertmanager", monitoring()["host"], "")}
     return targets
-
-
-def scraped() -> dict[tuple[str, str, str], str]:
-    """(job, host, node or component) -> health of every target Prometheus scrapes."""
-    found = {}
-    for target in prometheus("/api/v1/targets?state=active")["activeTargets"]:
-        labels = target["labels"]
-        which = labels.get("component", "") if labels["job"] == "ray_head" else labels.get("node", "")
-        found[(labels["job"], labels["host"], which)] = target["health"]
-    return found
-
-
-def wait_for(what: str, check: Any, timeout: float, step: float = 2.0) -> float:
-    start = time.monotonic()
-    while True:
-        result = check()
-        if result:
-            return time.monotonic() - start
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {result!r})")
-        time.sleep(step)
 
 
 def test_every_planned_target_is_up_and_a_core_metric_has_a_series_per_node() -> None:
