@@ -122,9 +122,8 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
             "dir": f"{config_dir}/{DASHBOARDS_DIR}",
             "ray_dir": f"{config_dir}/{RAY_DASHBOARDS_DIR}",
             "ray_stamp": f"{config_dir}/{RAY_DASHBOARDS_STAMP}",
-            # Ray's dashboards come from the image the nodes run (its Ray version's own); the stamp
-            # next to them names that image (another text: the role generates them again).
-            "ray_image": settings["ray_cluster_image"],
+            # Ray's dashboards come from the image the nodes run (cluster.image: its Ray version's
+            # own); the stamp next to them names that image (another text: the role generates them again).
             "ray_stamp_text": f"{settings['ray_cluster_image']}\n",
             "datasource": DATASOURCE_NAME,
         },
@@ -156,6 +155,11 @@ def _single(ip: str) -> str:
     return source_text(ipaddress.ip_network(ip))
 
 
+def _open(port: int, sources: list[str]) -> list[dict[str, str]]:
+    """One UFW rule per source for a monitoring port (TCP)."""
+    return [{"port": str(port), "proto": "tcp", "src": src, "comment": COMMENT} for src in sources]
+
+
 def monitoring_rules(
     nodes: list[dict[str, Any]], node_ip: str, is_monitoring_host: bool, monitoring: dict[str, Any], admin_sources: list[str]
 ) -> list[dict[str, str]]:
@@ -166,21 +170,18 @@ def monitoring_rules(
     if not monitoring:
         return []
     scraper = _single(monitoring["ip"])
-    rules = [{"port": str(node["ports"]["metrics_export"]), "proto": "tcp", "src": scraper, "comment": COMMENT} for node in nodes]
-    for port in (monitoring["node_exporter_port"], monitoring["docker_metrics_port"]):
-        rules.append({"port": str(port), "proto": "tcp", "src": scraper, "comment": COMMENT})
+    scraped = [node["ports"]["metrics_export"] for node in nodes] + [
+        monitoring["node_exporter_port"],
+        monitoring["docker_metrics_port"],
+    ]
+    rules = [rule for port in scraped for rule in _open(port, [scraper])]
     if is_monitoring_host:
         viewers = list(dict.fromkeys([*admin_sources, _single(monitoring["head_ip"])]))
-        rules += [{"port": str(monitoring["prometheus_port"]), "proto": "tcp", "src": src, "comment": COMMENT} for src in viewers]
-        rules += [
-            {"port": str(monitoring["alertmanager_port"]), "proto": "tcp", "src": src, "comment": COMMENT}
-            for src in admin_sources
-        ]
+        rules += _open(monitoring["prometheus_port"], viewers)
+        rules += _open(monitoring["alertmanager_port"], admin_sources)
         if monitoring["grafana"]:
             # The admins' browsers, and Ray's dashboard on the head (it checks Grafana's health).
-            rules += [
-                {"port": str(monitoring["grafana"]["port"]), "proto": "tcp", "src": src, "comment": COMMENT} for src in viewers
-            ]
+            rules += _open(monitoring["grafana"]["port"], viewers)
     return [rule for rule in rules if rule["src"] != scraper or node_ip != monitoring["ip"]]
 
 

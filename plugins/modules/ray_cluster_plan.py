@@ -192,7 +192,7 @@ plan:
               C(alertmanager_url), C(scrape_interval), C(alert_for), C(retention_time), C(retention_size) (as
               Prometheus takes it), C(webhook_urls), C(head_ip), C(ray_user) (Ray's dashboard's login at Prometheus;
               empty without a cluster token), C(dashboards) (C(dir), C(ray_dir), C(ray_stamp), C(ray_stamp_text),
-              C(ray_image), C(datasource)) and C(grafana) (C(image), C(container), C(port), C(address), C(url); empty
+              C(datasource)) and C(grafana) (C(image), C(container), C(port), C(address), C(url); empty
               without C(ray_cluster_grafana)). Empty otherwise.
           type: dict
           returned: success
