@@ -21,11 +21,20 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall 
     ufw_rule_diff,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError, parse_size
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._node_logs import node_log_files
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._verify import (
     container_mismatches,
     smoke_spread,
     summary_lines,
 )
+
+
+def ray_node_log_files(plan: dict[str, Any], host: str) -> dict[str, str]:
+    """Path -> text of what keeps ``host``'s node log directories within their budget (the pruner, its units)."""
+    try:
+        return node_log_files(plan, host)
+    except (KeyError, OSError) as exc:
+        raise AnsibleFilterError(f"ray_node_log_files: {exc}") from None
 
 
 def ray_size_to_bytes(value: Any) -> int:
@@ -111,4 +120,5 @@ class FilterModule:
             "ray_smoke_spread": ray_smoke_spread,
             "ray_cluster_summary": ray_cluster_summary,
             "ray_cluster_changes": ray_cluster_changes,
+            "ray_node_log_files": ray_node_log_files,
         }

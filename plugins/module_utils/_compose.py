@@ -29,6 +29,8 @@ MANAGED_HEADER = (
 # Where the token file is mounted (read-only) inside every Ray container.
 AUTH_TOKEN_CONTAINER_PATH = "/run/secrets/ray-auth-token"  # noqa: S105 (a path, not a secret)
 GCS_STORAGE_CONTAINER_PATH = "/var/lib/ray-gcs"
+# Ray's temporary directory (its session directories, with their logs): the node's log directory on the host.
+RAY_TEMP_CONTAINER_PATH = "/tmp/ray"  # noqa: S108 (Ray's own default, inside the container)
 # The GCS's Redis: where its data lives in its container.
 GCS_REDIS_DATA_PATH = "/data"
 KINDS = ("head", "workers")
@@ -78,6 +80,9 @@ def node_environment(node: dict[str, Any], cluster: dict[str, Any]) -> dict[str,
     env = {
         "RAY_AUTH_MODE": cluster["auth_mode"],
         "RAY_gcs_rpc_server_reconnect_timeout_s": str(cluster["gcs_reconnect_timeout_s"]),
+        # Ray's rotation of its log files (every component's and every worker's output).
+        "RAY_ROTATION_MAX_BYTES": str(cluster["node_logs"]["file_size"]),
+        "RAY_ROTATION_BACKUP_COUNT": str(cluster["node_logs"]["file_backups"]),
     }
     if cluster["auth_mode"] == "token":
         # The token itself never appears in the environment, only the path of its file.
@@ -174,9 +179,14 @@ def logging_options(cluster: dict[str, Any]) -> dict[str, Any]:
 
 
 def compose_service(
-    host: str, node: dict[str, Any], node_ip: str, cluster: dict[str, Any], token_fingerprint: str = ""
+    host: str,
+    node: dict[str, Any],
+    node_ip: str,
+    cluster: dict[str, Any],
+    token_fingerprint: str = "",
+    log_dir: str = "",
 ) -> dict[str, Any]:
-    """One node's compose service."""
+    """One node's compose service (``log_dir``: the node's log directory on the host, the plan's)."""
     service: dict[str, Any] = {
         "image": cluster["image"],
         "container_name": node["name"],
@@ -196,7 +206,7 @@ def compose_service(
         service["entrypoint"] = entrypoint
     if node["role"] == "head" and cluster["gcs_storage"] == "redis":
         service["depends_on"] = {cluster["gcs_redis"]["container"]: {"condition": "service_healthy"}}
-    volumes = []
+    volumes = [f"{log_dir}:{RAY_TEMP_CONTAINER_PATH}"] if log_dir else []
     if cluster["auth_mode"] == "token":
         volumes.append(f"{cluster['auth_token_file']}:{AUTH_TOKEN_CONTAINER_PATH}:ro")
     if node["role"] == "head" and cluster["gcs_storage"] == "rocksdb":
@@ -319,7 +329,9 @@ def compose_services(plan: dict[str, Any], host: str, kind: str, token_fingerpri
         raise ValueError("token authentication is on: pass the token's sha256 fingerprint (hex), not the token")
     role = "head" if kind == "head" else "worker"
     services = {
-        node["name"]: compose_service(host, node, host_plan["node_ip"], cluster, token_fingerprint)
+        node["name"]: compose_service(
+            host, node, host_plan["node_ip"], cluster, token_fingerprint, host_plan["node_log_dirs"][node["name"]]
+        )
         for node in host_plan["nodes"]
         if node["role"] == role
     }

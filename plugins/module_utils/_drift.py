@@ -28,6 +28,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import engine_problems
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import NODE_EXPORTER_CONTAINER
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._node_logs import node_log_files
 
 # The monitoring files: root's, readable by the monitoring image's group (_monitoring.MONITORING_UID).
 _MONITORING_FILE_MODE = "0640"
@@ -184,6 +185,7 @@ def compose_drift(
         problems += file_drift(probe, project["file"], mode="0644")
         if kind == "head" and cluster["gcs_storage_path"]:
             problems += file_drift(probe, cluster["gcs_storage_path"], kind="directory", mode="0700")
+        problems += node_logs_drift(probe, plan, host, kind)
     elif deployed is not None:
         problems.append(f"{project['file']}: the plan has no {kind} project here any more")
     docker = probe.get("docker")
@@ -198,6 +200,31 @@ def compose_drift(
     for name, service in compose_services(plan, host, kind, token_fingerprint).items():
         problems += _container_drift(containers.get(name), name, f"{prefix}.spec", service["labels"][f"{prefix}.spec"])
     problems += [f"{name}: not in the plan" for name in sorted(set(containers) - set(project["services"]))]
+    return problems
+
+
+def node_logs_drift(probe: Mapping[str, Any], plan: Mapping[str, Any], host: str, kind: str) -> list[str]:
+    """What the ray_compose role would change in the logs of one of the host's projects: the cluster's log
+    directory (root's only), each of the project's nodes' directories (any container user may write them,
+    as Ray's /tmp/ray), the pruner and its units (the exact text) and its timer enabled and active."""
+    role = "head" if kind == "head" else "worker"
+    names = [node["name"] for node in plan["hosts"][host]["nodes"] if node["role"] == role]
+    if not names:
+        return []
+    logs = plan["cluster"]["node_logs"]
+    dirs = plan["hosts"][host]["node_log_dirs"]
+    problems = file_drift(probe, logs["dir"], kind="directory", mode="0700")
+    for name in names:
+        problems += file_drift(probe, dirs[name], kind="directory", mode="0777")
+    problems += file_drift(probe, posixpath.dirname(logs["prune_script"]), kind="directory", mode="0755")
+    for path, text in node_log_files(plan, host).items():
+        problems += file_drift(probe, path, mode="0644", sha256=sha256_text(text))
+    timer = f"{logs['prune_unit']}.timer"
+    state = (probe.get("services") or {}).get(timer)
+    if state is None:
+        problems.append(f"{timer}: not read")
+    elif not (state.get("enabled") and state.get("active")):
+        problems.append(f"{timer}: not enabled and running")
     return problems
 
 

@@ -40,6 +40,11 @@ PLAYBOOK_VARIABLES = (
     "ray_teardown_remove_images",
     "ray_teardown_remove_firewall_rules",
     "ray_teardown_remove_token",
+    "ray_teardown_remove_logs",
+    "ray_logs_since",
+    "ray_logs_pattern",
+    "ray_logs_nodes",
+    "ray_logs_dest",
 )
 # The token's variables, the role's own first: ray_compose_auth_token defaults to ray_cluster_auth_token.
 AUTH_TOKEN_VARIABLES = ("ray_compose_auth_token", "ray_cluster_auth_token")

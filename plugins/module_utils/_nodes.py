@@ -338,10 +338,12 @@ def capacity(
     allow_oversubscription: bool,
     warnings: list[str],
     other_memory: Mapping[str, int] | None = None,
+    node_logs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The host's summed limits beside its vCPUs and memory; more than it has is refused, or warned when
     allowed. ``other_memory``: the memory limits of the host's other containers (the GCS's Redis on the
-    head host), keyed by the variable that sets each."""
+    head host), keyed by the variable that sets each. ``node_logs``: the plan's (each node's log budget,
+    on the file system of their directory: more than its size is refused, more than is free now warned)."""
     other_memory = other_memory or {}
     cpus = float(sum(float(node["cpus"]) for node in nodes))
     memory = sum(node["memory"] for node in nodes) + sum(other_memory.values())
@@ -354,9 +356,50 @@ def capacity(
             warnings.append(f"host {host}: {variable}: {problem} (oversubscription allowed)")
         else:
             raise PlanError(host, variable, value, f"{problem}; lower the limits or set ray_cluster_allow_oversubscription: true")
+    logs = node_log_disk(host, len(nodes), node_logs, facts.get("mounts"), warnings) if node_logs else {}
     return {
         "cpus": int(cpus) if cpus.is_integer() else round(cpus, 3),
         "memory": memory,
         "vcpus": vcpus,
         "memtotal": memtotal,
+        **logs,
     }
+
+
+def mount_of(path: str, mounts: list[Mapping[str, Any]] | None) -> Mapping[str, Any] | None:
+    """The mount (of gathered facts' ``mounts``) holding ``path``: the longest mount point above it."""
+    best = None
+    for mount in mounts or []:
+        point = str(mount.get("mount") or "")
+        above = point and (path == point or path.startswith(point.rstrip("/") + "/"))
+        if above and (best is None or len(point) > len(str(best["mount"]))):
+            best = mount
+    return best
+
+
+def node_log_disk(
+    host: str, count: int, node_logs: Mapping[str, Any], mounts: list[Mapping[str, Any]] | None, warnings: list[str]
+) -> dict[str, Any]:
+    """The disk the host's nodes' logs may take (their budgets), beside the file system that holds them."""
+    total = count * node_logs["budget"]
+    mount = mount_of(node_logs["dir"], mounts)
+    result: dict[str, Any] = {"node_logs": total, "node_logs_mount": mount["mount"] if mount else None}
+    if not mount or not total:
+        return result
+    size, free = mount.get("size_total"), mount.get("size_available")
+    shown = format_size(total)
+    variable = "ray_cluster_node_log_budget"
+    if size and total > size:
+        raise PlanError(
+            host,
+            variable,
+            format_size(node_logs["budget"]),
+            f"{count} nodes' log budgets add up to {shown}, above the {format_size(size)} of {mount['mount']}"
+            f" (ray_cluster_node_log_dir {node_logs['dir']})",
+        )
+    if free is not None and total > free:
+        warnings.append(
+            f"host {host}: {variable}: {count} nodes' log budgets add up to {shown}, above the {format_size(free)}"
+            f" free on {mount['mount']} now (logs already written count in neither)"
+        )
+    return result

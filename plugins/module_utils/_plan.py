@@ -302,8 +302,16 @@ def _host_plan(
         ),
         "docker_metrics_address": docker_metrics_address(monitoring, ip),
         "capacity": capacity(
-            name, nodes, hvars.get("facts") or {}, settings["ray_cluster_allow_oversubscription"], warnings, other_memory
+            name,
+            nodes,
+            hvars.get("facts") or {},
+            settings["ray_cluster_allow_oversubscription"],
+            warnings,
+            other_memory,
+            node_logs_plan(settings),
         ),
+        # Each node's log directory (its container's /tmp/ray).
+        "node_log_dirs": {node["name"]: node_log_dir(settings, node["name"]) for node in nodes},
     }
 
 
@@ -335,6 +343,36 @@ _CLUSTER_OPTIONS = (
     ("confirm_removal", "ray_cluster_confirm_removal"),
     ("removal_max_share", "ray_cluster_removal_max_share"),
 )
+
+
+# How often each host brings its nodes' log directories back within their budget (seconds).
+NODE_LOG_PRUNE_INTERVAL_S = 10
+
+
+def node_logs_plan(settings: dict[str, Any]) -> dict[str, Any]:
+    """Ray's logs on the hosts: the cluster's directory that holds one per node, Ray's rotation (each file's size
+    and its number of backups) and each node's budget, which the hosts keep every ``prune_interval_s`` (by
+    pruning beyond ``prune_limit``)."""
+    file_size = parse_size(settings["ray_cluster_node_log_file_size"])
+    backups = settings["ray_cluster_node_log_file_backups"]
+    budget = parse_size(settings["ray_cluster_node_log_budget"])
+    return {
+        "dir": f"{settings['ray_cluster_node_log_dir'].rstrip('/')}/{settings['ray_cluster_name']}",
+        "file_size": file_size,
+        "file_backups": backups,
+        "budget": budget,
+        # The pruner keeps a node's directory at most this big: between two of its runs, a writer (Ray
+        # rotates each one's file) can add at most one file with its backups and stay within the budget.
+        "prune_limit": budget - file_size * (backups + 1),
+        "prune_interval_s": NODE_LOG_PRUNE_INTERVAL_S,
+        # The pruner (module_utils/_log_prune.py) and its systemd service and timer.
+        "prune_script": f"{settings['ray_cluster_compose_dir'].rstrip('/')}/node-logs/prune-node-logs.py",
+        "prune_unit": f"ray-cluster-{settings['ray_cluster_name']}-node-logs",
+    }
+
+
+def node_log_dir(settings: dict[str, Any], node_name: str) -> str:
+    return f"{node_logs_plan(settings)['dir']}/{node_name}"
 
 
 def _gcs_storage_paths(settings: dict[str, Any]) -> dict[str, str]:
@@ -397,6 +435,7 @@ def _cluster_values(
         # The token file the modules read (the dashboard's bearer token, the Redis password): none without a token.
         "auth_token_file_in_use": settings["ray_cluster_auth_token_file"] if settings["ray_cluster_auth_mode"] == "token" else "",
         **_gcs_storage_paths(settings),
+        "node_logs": node_logs_plan(settings),
         "gcs_redis": gcs_redis,
         "monitoring": monitoring,
         "allowed_sources": sources,
@@ -460,8 +499,15 @@ def facts_for_plan(ansible_facts: dict[str, Any] | None) -> dict[str, Any]:
     facts = ansible_facts or {}
     vcpus = facts.get("processor_nproc") or facts.get("processor_vcpus")
     ipv4 = facts.get("default_ipv4") or {}
+    mounts = facts.get("mounts")
     return {
         "vcpus": vcpus,
         "memtotal_mb": facts.get("memtotal_mb"),
         "default_ipv4": ipv4.get("address") if isinstance(ipv4, dict) else None,
+        # Each file system's size and free space (the nodes' log budgets must fit).
+        "mounts": [
+            {key: mount.get(key) for key in ("mount", "size_total", "size_available")}
+            for mount in (mounts if isinstance(mounts, list) else [])
+            if isinstance(mount, dict) and mount.get("mount")
+        ],
     }

@@ -76,6 +76,13 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_compose_dir": "/opt/ray-cluster",
     "ray_cluster_log_max_size": "50m",
     "ray_cluster_log_max_files": 3,
+    # Ray's own logs (its session directory: raylet, GCS, agents, every task's output): on the host,
+    # one directory per node under this one, so they survive the container; Ray rotates each file at
+    # the size, keeping that many older ones, and the host keeps each node's directory within the budget.
+    "ray_cluster_node_log_dir": "/var/log/ray-cluster",
+    "ray_cluster_node_log_file_size": "64m",
+    "ray_cluster_node_log_file_backups": 3,
+    "ray_cluster_node_log_budget": "2g",
     "ray_cluster_allow_oversubscription": False,
     "ray_cluster_stagger_worker_start": False,
     "ray_cluster_confirm_removal": False,
@@ -368,6 +375,10 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_gcs_redis_memory", _size_text),
     ("ray_cluster_log_max_files", _at_least(1)),
     ("ray_cluster_log_max_size", _size_text),
+    ("ray_cluster_node_log_dir", _mount_path),
+    ("ray_cluster_node_log_file_size", _size_text),
+    ("ray_cluster_node_log_file_backups", _at_least(1)),
+    ("ray_cluster_node_log_budget", _size_text),
     ("ray_cluster_label_prefix", _label_prefix),
     ("ray_cluster_auth_token_file", _mount_path),
     ("ray_cluster_compose_dir", _absolute_path),
@@ -473,6 +484,32 @@ def _monitoring(settings: dict[str, Any]) -> None:
         )
 
 
+# Ray rotates a file at 1 MiB at the least; a node's budget holds at least two files' rotations (the
+# raylet's and one worker's, each the current file and its backups).
+NODE_LOG_FILE_SIZE_MIN = 2**20
+NODE_LOG_BUDGET_ROTATIONS = 2
+
+
+def _node_logs(settings: dict[str, Any]) -> None:
+    size = parse_size(settings["ray_cluster_node_log_file_size"])
+    if size < NODE_LOG_FILE_SIZE_MIN:
+        raise PlanError(
+            None, "ray_cluster_node_log_file_size", settings["ray_cluster_node_log_file_size"], "expected at least 1m"
+        )
+    rotation = size * (settings["ray_cluster_node_log_file_backups"] + 1)
+    budget = settings["ray_cluster_node_log_budget"]
+    if parse_size(budget) < NODE_LOG_BUDGET_ROTATIONS * rotation:
+        raise PlanError(
+            None,
+            "ray_cluster_node_log_budget",
+            budget,
+            f"a node's log budget must hold at least {NODE_LOG_BUDGET_ROTATIONS} files with their backups"
+            f" ({NODE_LOG_BUDGET_ROTATIONS} x {settings['ray_cluster_node_log_file_size']}"
+            f" x {settings['ray_cluster_node_log_file_backups'] + 1}): raise it, or lower ray_cluster_node_log_file_size"
+            " or ray_cluster_node_log_file_backups",
+        )
+
+
 _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _image,
     _no_open_ray_ports,
@@ -481,6 +518,7 @@ _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _token_needs_release,
     _gcs_storage,
     _monitoring,
+    _node_logs,
 )
 
 

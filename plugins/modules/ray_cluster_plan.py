@@ -196,6 +196,39 @@ plan:
               without C(ray_cluster_grafana)). Empty otherwise.
           type: dict
           returned: success
+        node_logs:
+          description:
+            - Ray's logs on the hosts (each node's C(/tmp/ray), its session directory), kept within each node's budget.
+          type: dict
+          returned: success
+          contains:
+            dir:
+              description: >-
+                The cluster's log directory on each host, C(<ray_cluster_node_log_dir>/<name>); one directory per node
+                in it (RV(plan.hosts.node_log_dirs)).
+              type: str
+              returned: success
+            file_size:
+              description: Size in bytes at which Ray rotates a log file (C(RAY_ROTATION_MAX_BYTES)).
+              type: int
+              returned: success
+            file_backups:
+              description: Rotated files Ray keeps of each log file (C(RAY_ROTATION_BACKUP_COUNT)).
+              type: int
+              returned: success
+            budget: {description: "Disk in bytes one node's log directory may take.", type: int, returned: success}
+            prune_limit:
+              description: >-
+                Size in bytes the pruner brings each node's log directory back to, the budget less one file with its
+                backups (what a writer may add before the next pruning).
+              type: int
+              returned: success
+            prune_interval_s: {description: "Seconds between two prunings of the log directories.", type: int, returned: success}
+            prune_script: {description: "Path of the pruner on each host.", type: str, returned: success}
+            prune_unit:
+              description: Name of the pruner's systemd service and timer (without their suffix).
+              type: str
+              returned: success
         label_prefix: {description: "Prefix of the container labels.", type: str, returned: success}
         compose_dir: {description: "Directory of the compose projects on each host.", type: str, returned: success}
         log_max_size: {description: "Size of one container log file.", type: str, returned: success}
@@ -289,6 +322,10 @@ plan:
             dir: {description: "Project directory.", type: str, returned: success}
             file: {description: "Compose file.", type: str, returned: success}
             services: {description: "Container names of the project.", type: list, elements: str, returned: success}
+        node_log_dirs:
+          description: Per node (container name), its log directory on the host, mounted as its C(/tmp/ray).
+          type: dict
+          returned: success
         docker_metrics_address:
           description: Where the host's Docker engine serves its metrics (C(metrics-addr)); empty without monitoring.
           type: str
@@ -317,10 +354,20 @@ plan:
               returned: success
             vcpus: {description: "The host's vCPUs (null without facts).", type: int, returned: success}
             memtotal: {description: "The host's memory in bytes (null without facts).", type: int, returned: success}
+            node_logs:
+              description: >-
+                Sum of the host's nodes' log budgets in bytes; more than the size of the file system of
+                RV(plan.cluster.node_logs.dir) is refused, more than is free on it warned.
+              type: int
+              returned: success
+            node_logs_mount:
+              description: The mount point of the file system that holds the log directories (null when the facts name none).
+              type: str
+              returned: success
     warnings:
       description: >-
-        Non-fatal findings, such as allowed oversubscription or an object store that leaves a node
-        less than 512 MiB of its memory limit.
+        Non-fatal findings, such as allowed oversubscription, an object store that leaves a node
+        less than 512 MiB of its memory limit or nodes' log budgets above the free space of their file system.
       type: list
       elements: str
       returned: success

@@ -350,6 +350,52 @@ def wait_for(what: str, check: Any, timeout: float, step: float = 2.0) -> float:
         time.sleep(step)
 
 
+# A driver (run in the head container, which has the token) whose one task runs on the Ray node at
+# argv[1]:argv[2] (address, node manager port) and prints: argv[3] == "marker": the line argv[4];
+# "bytes": argv[4] bytes, in 1000-byte lines.
+NODE_PRINT = r"""
+import sys
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+ray.init(address="auto", logging_level="ERROR", log_to_driver=False)
+ip, port, mode, arg = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+node = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and n["NodeManagerAddress"] == ip and n["NodeManagerPort"] == port)
+
+@ray.remote(num_cpus=0)
+def say(mode, arg):
+    if mode == "marker":
+        print(arg, flush=True)
+        return 1
+    line = "y" * 999
+    for _ in range(int(arg) // 1000):
+        print(line)
+    return int(arg) // 1000
+
+here = NodeAffinitySchedulingStrategy(node, soft=False)
+print(ray.get(say.options(scheduling_strategy=here).remote(mode, arg), timeout=900))
+"""
+
+
+def node_print(host: str, node: str, mode: str, arg: str) -> str:
+    """Run NODE_PRINT's task on ``host``'s Ray node ``node``; the driver's last line."""
+    cluster = plan()["cluster"]
+    entry = next(e for e in plan()["expected_nodes"] if e["host"] == host and e["name"] == node)
+    argv = ["docker", "exec", cluster["head_container"], "python3", "-c", NODE_PRINT]
+    argv += [entry["ip"], str(entry["node_manager_port"]), mode, arg]
+    return server(cluster["head_host"], *argv).strip().splitlines()[-1]
+
+
+def node_log_dir(host: str, node: str) -> str:
+    """The node's log directory on its server (the plan's)."""
+    return plan()["hosts"][host]["node_log_dirs"][node]
+
+
+def grep_node_logs(host: str, node: str, text: str) -> list[str]:
+    """The files under the node's log directory (on its server) that hold ``text``."""
+    out = server(host, "grep", "-rlF", "--", text, node_log_dir(host, node), check=False)
+    return [line for line in out.splitlines() if line]
+
+
 if __name__ == "__main__":
     # python tests/lab/labkit.py record-start-times FILE   (molecule/default/converge.yml)
     if sys.argv[1:2] != ["record-start-times"] or len(sys.argv) != 3:

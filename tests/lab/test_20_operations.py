@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from labkit import (
     cluster_containers,
     cluster_token,
+    grep_node_logs,
     inventory_with,
     lab_host,
     lab_hosts,
     log,
+    node_print,
     plan,
     playbook,
     ray_containers,
@@ -104,6 +107,9 @@ def test_the_head_token_file_rewritten_by_hand_is_repaired_without_a_restart() -
 
 
 def test_resize_one_worker_with_a_tag_limited_rerun(tmp_path: Path) -> None:
+    # A line the worker's task printed before the resize: its log file must outlive the container.
+    marker = f"before-the-resize-{time.time_ns()}"
+    assert node_print("lab-81", "ray-worker-2", "marker", marker) == "1"
     before = all_containers()
     # Only lab-81's second worker gets a smaller memory limit.
     inventory = inventory_with(tmp_path, {"lab-81": {"ray_worker_overrides": [{}, {"memory": "1400m"}]}})
@@ -119,6 +125,8 @@ def test_resize_one_worker_with_a_tag_limited_rerun(tmp_path: Path) -> None:
     limit = ray_containers_memory("lab-81", "ray-worker-2")
     assert limit == 1400 * 1024 * 1024
     wait_whole(inventory)
+    kept = grep_node_logs("lab-81", "ray-worker-2", marker)
+    assert kept and all("/logs/" in path for path in kept), f"the recreated worker lost its earlier logs: {kept}"
     # Back to the inventory as it is: again only that one container is recreated.
     run = playbook("site.yml", "--tags", "ray_worker", "--limit", "lab-81")
     assert run.rc == 0 and run.changed_hosts() == {"lab-81"}, run

@@ -43,6 +43,7 @@ def host_vars(tmp_path: Path, node_ip: str = NODE_IP) -> dict[str, Any]:
         "ray_cluster_compose_dir": str(tmp_path / "compose"),
         "ray_cluster_auth_token_file": str(tmp_path / "secrets" / "auth_token"),
         "ray_cluster_gcs_storage_dir": str(tmp_path / "gcs"),
+        "ray_cluster_node_log_dir": str(tmp_path / "logs"),
         "ray_worker_count": 1,
         "ray_worker_spec": SPEC,
         "ray_head_spec": SPEC,

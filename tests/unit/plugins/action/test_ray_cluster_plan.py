@@ -61,6 +61,19 @@ def lab_hostvars() -> dict[str, dict[str, Any]]:
                 "memtotal_mb": 7900,
                 "default_ipv4": {"address": "172.28.84.84", "interface": "eth0"},
                 "hostname": "lab-84",
+                # The file systems, as setup gathers them: the planner keeps the mount point and sizes.
+                "mounts": [
+                    {
+                        "mount": "/",
+                        "device": "/dev/sda1",
+                        "fstype": "ext4",
+                        "options": "rw,relatime",
+                        "size_total": 64 * 2**30,
+                        "size_available": 32 * 2**30,
+                        "block_total": 16777216,
+                    },
+                    {"mount": "/var/log", "device": "/dev/sdb1", "size_total": 16 * 2**30, "size_available": 3 * 2**30},
+                ],
             },
         },
         "lab-80": {
@@ -87,14 +100,22 @@ def test_inventory_hosts_picks_the_plan_inputs() -> None:
         "ray_worker_spec": {"cpus": 0.5, "memory": "1g", "shm_size": "256m"},
         "ray_head_spec": {"cpus": 0.5, "memory": "2g", "shm_size": "512m"},
         "ansible_host": "ray-lab-84",
-        "facts": {"vcpus": 4, "memtotal_mb": 7900, "default_ipv4": "172.28.84.84"},
+        "facts": {
+            "vcpus": 4,
+            "memtotal_mb": 7900,
+            "default_ipv4": "172.28.84.84",
+            "mounts": [
+                {"mount": "/", "size_total": 64 * 2**30, "size_available": 32 * 2**30},
+                {"mount": "/var/log", "size_total": 16 * 2**30, "size_available": 3 * 2**30},
+            ],
+        },
     }
     assert hosts["lab-80"] == {
         "ray_cluster_name": "lab",
         "ray_worker_count": 2,
         "ray_worker_overrides": [{"cpus": 1}],
         "ansible_host": "172.28.84.80",
-        "facts": {"vcpus": None, "memtotal_mb": None, "default_ipv4": None},
+        "facts": {"vcpus": None, "memtotal_mb": None, "default_ipv4": None, "mounts": []},
     }
 
 
@@ -104,6 +125,15 @@ def test_inventory_hosts_output_builds_a_plan() -> None:
     assert plan["cluster"]["expected_node_count"] == 4
     assert plan["hosts"]["lab-80"]["node_ip"] == "172.28.84.80"
     assert plan["hosts"]["lab-84"]["capacity"]["vcpus"] == 4
+    # The head and a worker (2g of logs each) on /var/log: more than its 3 GiB free, within its 16 GiB.
+    assert (plan["hosts"]["lab-84"]["capacity"]["node_logs"], plan["hosts"]["lab-84"]["capacity"]["node_logs_mount"]) == (
+        4 * 2**30,
+        "/var/log",
+    )
+    assert plan["warnings"] == [
+        "host lab-84: ray_cluster_node_log_budget: 2 nodes' log budgets add up to 4.00GiB, above the 3.00GiB free on"
+        " /var/log now (logs already written count in neither)"
+    ]
 
 
 @pytest.mark.parametrize(

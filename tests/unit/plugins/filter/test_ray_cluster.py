@@ -172,7 +172,9 @@ def test_ray_compose_content(lab_plan: dict[str, Any], host: str, kind: str, nam
         assert url in service["healthcheck"]["test"][3]
         assert service["environment"]["RAY_AUTH_TOKEN_PATH"] == TOKEN_PATH
         gcs = [f"{lab_plan['cluster']['gcs_storage_path']}:/var/lib/ray-gcs"] if kind == "head" else []
-        assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
+        logs = f"{hplan['node_log_dirs'][node['name']]}:/tmp/ray"
+        assert logs == f"/var/log/ray-cluster/ray/{node['name']}:/tmp/ray"
+        assert service["volumes"] == [logs, f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
         assert service["labels"]["com.wizardsofts.auth-token-sha256"] == FINGERPRINT
 
 
@@ -204,10 +206,12 @@ AUTH_CALLS = [
 def test_ray_compose_content_auth_mode(lab_plan: dict[str, Any], mode: str, fingerprint: str, token: bool) -> None:
     lab_plan["cluster"]["auth_mode"] = mode
     text = ray_compose_content(lab_plan, "lab-80", "workers", fingerprint)
-    for service in yaml.safe_load(text)["services"].values():
+    for name, service in yaml.safe_load(text)["services"].items():
         assert service["environment"]["RAY_AUTH_MODE"] == mode
         assert ("RAY_AUTH_TOKEN_PATH" in service["environment"]) is token
-        assert ("volumes" in service) is token
+        # The node's log directory either way; the token file only with token authentication.
+        token_volume = [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro"] if token else []
+        assert service["volumes"] == [f"/var/log/ray-cluster/ray/{name}:/tmp/ray", *token_volume]
         assert service["labels"].get("com.wizardsofts.auth-token-sha256") == (fingerprint if token else None)
 
 

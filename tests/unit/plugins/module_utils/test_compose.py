@@ -92,11 +92,15 @@ def test_lab_environment(lab_hosts: Hosts) -> None:
         "RAY_gcs_rpc_server_reconnect_timeout_s": "60",
         "RAY_gcs_storage": "rocksdb",
         "RAY_gcs_storage_path": "/var/lib/ray-gcs",
+        "RAY_ROTATION_MAX_BYTES": "67108864",
+        "RAY_ROTATION_BACKUP_COUNT": "3",
     }
     assert environment(plan, worker) == {
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN_PATH": TOKEN_PATH,
         "RAY_gcs_rpc_server_reconnect_timeout_s": "60",
+        "RAY_ROTATION_MAX_BYTES": "67108864",
+        "RAY_ROTATION_BACKUP_COUNT": "3",
     }
     assert not {"command", "environment", "health_url"} & set(worker), "the plan no longer carries rendered values"
 
@@ -195,7 +199,9 @@ def test_compose_content_parses(lab_hosts: Hosts) -> None:
                 expected_labels["com.wizardsofts.spec"] = spec_hash(unlabelled)
                 assert service["labels"] == expected_labels
                 gcs = [f"{plan['cluster']['gcs_storage_path']}:/var/lib/ray-gcs"] if role == "head" else []
-                assert service["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
+                logs = f"/var/log/ray-cluster/ray/{node['name']}:/tmp/ray"
+                assert hplan["node_log_dirs"][node["name"]] == f"/var/log/ray-cluster/ray/{node['name']}"
+                assert service["volumes"] == [logs, f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
                 assert service["logging"] == {"driver": "json-file", "options": {"max-file": "3", "max-size": "50m"}}
 
 
@@ -359,7 +365,9 @@ def test_compose_service_is_a_pure_mapping_of_the_plan(lab_hosts: Hosts) -> None
     plan = build(lab_hosts)
     hplan = plan["hosts"]["lab-81"]
     node = hplan["nodes"][1]
-    service = compose_service("lab-81", node, hplan["node_ip"], plan["cluster"], FINGERPRINT)
+    service = compose_service(
+        "lab-81", node, hplan["node_ip"], plan["cluster"], FINGERPRINT, hplan["node_log_dirs"][node["name"]]
+    )
     assert service["command"] == node_command(node, hplan["node_ip"], plan["cluster"])
     assert service["environment"] == node_environment(node, plan["cluster"])
     rendered = services(plan, "lab-81", "workers")[node["name"]]
@@ -391,6 +399,105 @@ def test_staggered_worker_start_chains_each_worker_to_the_previous(
     )
     head = yaml.safe_load(compose_content(plan, "lab-84", "head", FINGERPRINT))["services"]
     assert all("depends_on" not in svc for svc in head.values())
+
+
+# --------------------------------------------------------------------------- Ray's node logs
+
+
+# (id, mutation, Ray's rotation in every node's environment, the cluster's log directory on every host)
+NODE_LOG_RENDER = [
+    ("defaults", cluster(), ("67108864", "3"), "/var/log/ray-cluster/ray"),
+    (
+        "custom",
+        cluster(
+            ray_cluster_name="prod",
+            ray_cluster_node_log_dir="/srv/ray-logs/",
+            ray_cluster_node_log_file_size="10m",
+            ray_cluster_node_log_file_backups=5,
+            ray_cluster_node_log_budget="1g",
+        ),
+        ("10485760", "5"),
+        "/srv/ray-logs/prod",
+    ),
+    ("auth-disabled", cluster(ray_cluster_auth_mode="disabled"), ("67108864", "3"), "/var/log/ray-cluster/ray"),
+    ("redis", cluster(ray_cluster_gcs_storage="redis"), ("67108864", "3"), "/var/log/ray-cluster/ray"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "rotation", "log_dir"), [c[1:] for c in NODE_LOG_RENDER], ids=[c[0] for c in NODE_LOG_RENDER]
+)
+def test_every_node_rotates_its_logs_into_its_own_host_directory(
+    lab_hosts: Hosts, mutation: Mutation, rotation: tuple[str, str], log_dir: str
+) -> None:
+    plan = apply(mutation, lab_hosts)
+    assert plan["cluster"]["node_logs"]["dir"] == log_dir
+    seen = 0
+    for host, hplan in plan["hosts"].items():
+        assert set(hplan["node_log_dirs"]) == {node["name"] for node in hplan["nodes"]}, host
+        host_dirs = []
+        for kind in KINDS:
+            if not kind_nodes(hplan, kind):
+                continue
+            for name, service in services(plan, host, kind).items():
+                if name == plan["cluster"]["gcs_redis"].get("container"):
+                    # Not a Ray node: neither Ray's rotation nor a log directory.
+                    assert not any(v.endswith(":/tmp/ray") for v in service["volumes"])
+                    assert not any(k.startswith("RAY_ROTATION") for k in service.get("environment") or {})
+                    continue
+                env = service["environment"]
+                assert (env["RAY_ROTATION_MAX_BYTES"], env["RAY_ROTATION_BACKUP_COUNT"]) == rotation, (host, name)
+                # Ray's temporary directory (its session logs) is the first volume: the node's own directory.
+                assert service["volumes"][0] == f"{log_dir}/{name}:/tmp/ray", (host, name)
+                assert [v for v in service["volumes"] if v.endswith(":/tmp/ray")] == [service["volumes"][0]]
+                assert hplan["node_log_dirs"][name] == f"{log_dir}/{name}"
+                host_dirs.append(service["volumes"][0].split(":")[0])
+                seen += 1
+        assert len(host_dirs) == len(set(host_dirs)) == len(hplan["nodes"]), (host, "one directory per node")
+    assert seen == plan["cluster"]["expected_node_count"]
+
+
+def test_node_log_dirs_are_distinct_on_a_host_with_custom_names(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-80"]["ray_worker_overrides"] = [{}, {"name": "ray-gpu", "gpus": 1}]
+    plan = build(lab_hosts)
+    dirs = plan["hosts"]["lab-80"]["node_log_dirs"]
+    assert dirs == {
+        "ray-worker-1": "/var/log/ray-cluster/ray/ray-worker-1",
+        "ray-gpu": "/var/log/ray-cluster/ray/ray-gpu",
+        "ray-worker-3": "/var/log/ray-cluster/ray/ray-worker-3",
+        "ray-worker-4": "/var/log/ray-cluster/ray/ray-worker-4",
+    }
+    rendered = services(plan, "lab-80", "workers")
+    assert {name: service["volumes"][0] for name, service in rendered.items()} == {
+        name: f"{path}:/tmp/ray" for name, path in dirs.items()
+    }
+
+
+def test_compose_service_without_a_log_dir_mounts_none(lab_hosts: Hosts) -> None:
+    plan = build(lab_hosts)
+    hplan = plan["hosts"]["lab-82"]
+    node = hplan["nodes"][0]
+    bare = compose_service("lab-82", node, hplan["node_ip"], plan["cluster"], FINGERPRINT)
+    with_logs = compose_service("lab-82", node, hplan["node_ip"], plan["cluster"], FINGERPRINT, "/logs/ray-worker-1")
+    assert bare["volumes"] == [f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro"]
+    assert with_logs["volumes"] == ["/logs/ray-worker-1:/tmp/ray", *bare["volumes"]]
+    assert {k: v for k, v in with_logs.items() if k != "volumes"} == {k: v for k, v in bare.items() if k != "volumes"}
+
+
+def test_node_log_settings_change_the_spec_label(lab_hosts: Hosts) -> None:
+    """A new rotation or log directory recreates the containers: both are in the spec the label hashes."""
+    labels = []
+    for mutation in (
+        cluster(),
+        cluster(ray_cluster_node_log_file_backups=4),
+        cluster(ray_cluster_node_log_dir="/srv/ray-logs"),
+    ):
+        rendered = services(apply(mutation, copy.deepcopy(lab_hosts)), "lab-82", "workers")["ray-worker-1"]
+        labels.append(rendered["labels"]["com.wizardsofts.spec"])
+    assert len(set(labels)) == 3
+    # The budget is the host's to keep (the pruner): the containers stay.
+    same = services(apply(cluster(ray_cluster_node_log_budget="4g"), copy.deepcopy(lab_hosts)), "lab-82", "workers")
+    assert same["ray-worker-1"]["labels"]["com.wizardsofts.spec"] == labels[0]
 
 
 # --------------------------------------------------------------------------- token authentication

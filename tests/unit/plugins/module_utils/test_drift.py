@@ -6,6 +6,7 @@ and names each kind of difference the role would repair."""
 from __future__ import annotations
 
 import copy
+import posixpath
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift imp
     sha256_text,
     ufw_drift,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._node_logs import node_log_files
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "probe"
@@ -87,12 +89,23 @@ def matching_probe(plan: dict[str, Any], host: str) -> dict[str, Any]:
             stats[project["file"]] = _stat("file", "0644", content)
         for name, service in compose_services(plan, host, kind, FINGERPRINT).items():
             containers.append(_container(name, project["name"], service["labels"]))
+    # Ray's node logs (roles/ray_compose configure.yml): the cluster's directory, each node's, the pruner and its timer.
+    logs = cluster["node_logs"]
+    services = {"docker": {"enabled": True, "active": True}}
+    if hplan["nodes"]:
+        stats[logs["dir"]] = _stat("directory", "0700")
+        stats[posixpath.dirname(logs["prune_script"])] = _stat("directory", "0755")
+        for path in hplan["node_log_dirs"].values():
+            stats[path] = _stat("directory", "0777")
+        for path, text in node_log_files(plan, host).items():
+            stats[path] = _stat("file", "0644", text)
+        services[f"{logs['prune_unit']}.timer"] = {"enabled": True, "active": True}
     info = {"ServerVersion": "26.1.5+dfsg1", "ClientInfo": {"Plugins": [{"Name": "compose", "Version": "2.26.1"}]}}
     return {
         "deployed": deployed,
         "stats": stats,
         "packages": dict.fromkeys(PACKAGES, "1.0"),
-        "services": {"docker": {"enabled": True, "active": True}},
+        "services": services,
         "ufw": _ufw_files(hplan["firewall"]),
         "docker": {"info": info, "error": "", "images": {IMAGE: IMAGE_ID}, "containers": containers},
     }
@@ -237,6 +250,18 @@ DIFFERENCES = [
     ("container-removed", "lab-80", _drop_container("ray-worker-4"), "ray-worker-4: no container"),
     ("container-extra", "lab-80", _extra_container, "ray-worker-9: not in the plan"),
     ("head-exited", "lab-84", _container_state("ray-head", Running=False, Status="exited"), "ray-head: exited"),
+    # Ray's node logs
+    (
+        "node-log-dir-missing",
+        "lab-80",
+        _set(("stats", "/var/log/ray-cluster/ray/ray-worker-3"), {"exists": False}),
+        "/var/log/ray-cluster/ray/ray-worker-3: missing",
+    ),
+    ("node-log-dir-mode", "lab-82", _set(("stats", "/var/log/ray-cluster/ray/ray-worker-1", "mode"), "0755"), "mode 0755"),
+    ("node-logs-dir-mode", "lab-84", _set(("stats", "/var/log/ray-cluster/ray", "mode"), "0755"), "mode 0755"),
+    ("pruner-edited", "lab-80", _edited_file("/opt/ray-cluster/node-logs/prune-node-logs.py"), "content differs"),
+    ("pruner-timer-stopped", "lab-80", _set(("services", "ray-cluster-ray-node-logs.timer", "active"), False), "timer"),
+    ("pruner-timer-not-read", "lab-80", _set(("services", "ray-cluster-ray-node-logs.timer"), KeyError), "not read"),
 ]
 
 

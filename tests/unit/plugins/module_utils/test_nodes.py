@@ -33,7 +33,15 @@ from planner_cases import (
 )
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import MIB, PlanError, parse_size
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import HEAP_FLOOR, capacity_variable, node_spec
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import (
+    HEAP_FLOOR,
+    capacity,
+    capacity_variable,
+    mount_of,
+    node_log_disk,
+    node_spec,
+)
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import facts_for_plan
 
 # --------------------------------------------------------------------------- refusals
 
@@ -465,13 +473,180 @@ def test_capacity_oversubscription_warns(lab_hosts: Hosts) -> None:
         "host lab-80: ray_worker_spec.memory: the memory limits add up to 4.00GiB, above the host's 2.00GiB"
         " (oversubscription allowed)",
     ]
-    assert plan["hosts"]["lab-80"]["capacity"] == {"cpus": 2, "memory": 4 * GIB, "vcpus": 1, "memtotal": 2 * GIB}
+    assert plan["hosts"]["lab-80"]["capacity"] == {
+        "cpus": 2,
+        "memory": 4 * GIB,
+        "vcpus": 1,
+        "memtotal": 2 * GIB,
+        # Four workers' log budgets (2g each); no file systems in the facts.
+        "node_logs": 8 * GIB,
+        "node_logs_mount": None,
+    }
 
 
 def test_capacity_within_limits_and_without_facts(lab_hosts: Hosts) -> None:
     lab_hosts["lab-80"]["facts"] = {"vcpus": 2, "memtotal_mb": 4096, "default_ipv4": None}
     plan = build(lab_hosts)
     assert plan["warnings"] == []
-    assert plan["hosts"]["lab-80"]["capacity"] == {"cpus": 2, "memory": 4 * GIB, "vcpus": 2, "memtotal": 4 * GIB}
-    assert plan["hosts"][HEAD]["capacity"] == {"cpus": 2, "memory": 5 * GIB, "vcpus": None, "memtotal": None}
+    assert plan["hosts"]["lab-80"]["capacity"] == {
+        "cpus": 2,
+        "memory": 4 * GIB,
+        "vcpus": 2,
+        "memtotal": 4 * GIB,
+        "node_logs": 8 * GIB,
+        "node_logs_mount": None,
+    }
+    assert plan["hosts"][HEAD]["capacity"] == {
+        "cpus": 2,
+        "memory": 5 * GIB,
+        "vcpus": None,
+        "memtotal": None,
+        "node_logs": 8 * GIB,
+        "node_logs_mount": None,
+    }
     assert plan["hosts"]["lab-81"]["capacity"]["cpus"] == 1
+
+
+# --------------------------------------------------------------------------- node logs' disk
+
+ROOT = {"mount": "/", "size_total": 100 * GIB, "size_available": 50 * GIB}
+VAR = {"mount": "/var", "size_total": 20 * GIB, "size_available": 10 * GIB}
+VAR_LOG = {"mount": "/var/log", "size_total": 9 * GIB, "size_available": 5 * GIB}
+VAR_LOG2 = {"mount": "/var/log2", "size_total": 1 * GIB, "size_available": 1 * GIB}
+LOG_DIR = "/var/log/ray-cluster/ray"
+
+# (id, path, mounts, the mount point found or None)
+MOUNT_OF = [
+    ("longest-prefix", LOG_DIR, [ROOT, VAR, VAR_LOG], "/var/log"),
+    ("longest-prefix-in-any-order", LOG_DIR, [VAR_LOG, ROOT, VAR], "/var/log"),
+    ("root-fallback", LOG_DIR, [ROOT, {"mount": "/srv"}, {"mount": "/var/lib"}], "/"),
+    ("the-mount-point-itself", "/var/log", [ROOT, VAR_LOG], "/var/log"),
+    ("string-prefix-only", "/var/log/x", [ROOT, VAR_LOG2], "/"),
+    ("string-prefix-only-without-root", "/var/log/x", [VAR_LOG2], None),
+    ("mount-point-with-a-trailing-slash", LOG_DIR, [ROOT, {"mount": "/var/log/"}], "/var/log/"),
+    ("no-match", LOG_DIR, [{"mount": "/srv"}, {"mount": "/home"}], None),
+    ("no-mounts", LOG_DIR, [], None),
+    ("mounts-none", LOG_DIR, None, None),
+    ("empty-mount-points-ignored", LOG_DIR, [{"mount": ""}, {"mount": None}, {}], None),
+]
+
+
+@pytest.mark.parametrize(("path", "mounts", "expected"), [c[1:] for c in MOUNT_OF], ids=[c[0] for c in MOUNT_OF])
+def test_mount_of(path: str, mounts: list[dict[str, Any]] | None, expected: str | None) -> None:
+    found = mount_of(path, mounts)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found["mount"] == expected
+        assert found in (mounts or []), "the mount itself, sizes included"
+
+
+NODE_LOGS = {"dir": LOG_DIR, "budget": 2 * GIB}
+
+
+def test_node_log_disk_refuses_above_the_file_system_size() -> None:
+    warnings: list[str] = []
+    with pytest.raises(PlanError) as exc:
+        node_log_disk("lab-80", 5, NODE_LOGS, [ROOT, VAR_LOG], warnings)
+    assert (exc.value.host, exc.value.variable) == ("lab-80", "ray_cluster_node_log_budget")
+    assert str(exc.value) == (
+        "host lab-80: ray_cluster_node_log_budget: 5 nodes' log budgets add up to 10.00GiB, above the 9.00GiB of /var/log"
+        " (ray_cluster_node_log_dir /var/log/ray-cluster/ray) (got '2.00GiB')"
+    )
+    assert warnings == []
+
+
+def test_node_log_disk_warns_above_the_free_space() -> None:
+    warnings: list[str] = []
+    assert node_log_disk("lab-80", 3, NODE_LOGS, [ROOT, VAR_LOG], warnings) == {
+        "node_logs": 6 * GIB,
+        "node_logs_mount": "/var/log",
+    }
+    assert warnings == [
+        "host lab-80: ray_cluster_node_log_budget: 3 nodes' log budgets add up to 6.00GiB, above the 5.00GiB free on"
+        " /var/log now (logs already written count in neither)"
+    ]
+
+
+# (id, node count, mounts, expected mount point) - neither refused nor warned
+NODE_LOG_DISK_QUIET = [
+    ("fits", 2, [ROOT, VAR_LOG], "/var/log"),
+    ("exactly-the-free-space", 2, [{**VAR_LOG, "size_available": 4 * GIB}], "/var/log"),
+    ("exactly-the-size", 2, [{"mount": "/var/log", "size_total": 4 * GIB, "size_available": 4 * GIB}], "/var/log"),
+    ("no-facts", 8, None, None),
+    ("no-mounts", 8, [], None),
+    ("no-mount-above-the-dir", 8, [{"mount": "/srv", "size_total": GIB, "size_available": 0}], None),
+    ("sizes-unknown", 8, [{"mount": "/", "size_total": None, "size_available": None}], "/"),
+    ("no-nodes", 0, [{"mount": "/", "size_total": GIB, "size_available": 0}], "/"),
+]
+
+
+@pytest.mark.parametrize(
+    ("count", "mounts", "mount"), [c[1:] for c in NODE_LOG_DISK_QUIET], ids=[c[0] for c in NODE_LOG_DISK_QUIET]
+)
+def test_node_log_disk_quiet(count: int, mounts: list[dict[str, Any]] | None, mount: str | None) -> None:
+    warnings: list[str] = []
+    assert node_log_disk("lab-80", count, NODE_LOGS, mounts, warnings) == {
+        "node_logs": count * 2 * GIB,
+        "node_logs_mount": mount,
+    }
+    assert warnings == []
+
+
+def test_capacity_adds_the_node_logs_only_when_given() -> None:
+    nodes = [{"role": "worker", "cpus": 1, "memory": GIB}, {"role": "worker", "cpus": 1, "memory": GIB}]
+    facts = {"vcpus": 4, "memtotal_mb": 8192, "mounts": [ROOT, VAR_LOG]}
+    assert capacity("lab-80", nodes, facts, False, []) == {"cpus": 2, "memory": 2 * GIB, "vcpus": 4, "memtotal": 8 * GIB}
+    assert capacity("lab-80", nodes, facts, False, [], None, NODE_LOGS) == {
+        "cpus": 2,
+        "memory": 2 * GIB,
+        "vcpus": 4,
+        "memtotal": 8 * GIB,
+        "node_logs": 4 * GIB,
+        "node_logs_mount": "/var/log",
+    }
+
+
+def test_capacity_node_logs_from_the_gathered_facts(lab_hosts: Hosts) -> None:
+    """Through the plan: the facts' mounts as facts_for_plan keeps them, each host's nodes' budgets (2g each)."""
+    mounts = [
+        {"mount": "/", "size_total": 100 * GIB, "size_available": 50 * GIB, "device": "/dev/sda1"},
+        {"mount": "/var/log", "size_total": 20 * GIB, "size_available": 7 * GIB},
+    ]
+    for host in ("lab-80", "lab-81"):
+        lab_hosts[host]["facts"] = facts_for_plan({"processor_nproc": 8, "memtotal_mb": 16384, "mounts": mounts})
+    built = plan(lab_hosts)
+    assert built["warnings"] == [
+        "host lab-80: ray_cluster_node_log_budget: 4 nodes' log budgets add up to 8.00GiB, above the 7.00GiB free on"
+        " /var/log now (logs already written count in neither)"
+    ]
+    assert {host: built["hosts"][host]["capacity"]["node_logs"] for host in built["hosts"]} == {
+        HEAD: 8 * GIB,
+        "lab-80": 8 * GIB,
+        "lab-81": 4 * GIB,
+        "lab-82": 2 * GIB,
+    }
+    assert {host: built["hosts"][host]["capacity"]["node_logs_mount"] for host in built["hosts"]} == {
+        HEAD: None,
+        "lab-80": "/var/log",
+        "lab-81": "/var/log",
+        "lab-82": None,
+    }
+
+
+def test_capacity_refuses_node_logs_above_the_file_system(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-81"]["facts"] = facts_for_plan(
+        {"processor_nproc": 8, "memtotal_mb": 16384, "mounts": [{"mount": "/", "size_total": 3 * GIB, "size_available": GIB}]}
+    )
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == ("lab-81", "ray_cluster_node_log_budget")
+    assert "2 nodes' log budgets add up to 4.00GiB, above the 3.00GiB of /" in str(error)
+
+
+def test_capacity_node_logs_follow_the_budget_and_the_directory(lab_hosts: Hosts) -> None:
+    cluster(ray_cluster_node_log_dir="/srv/ray-logs", ray_cluster_node_log_budget="1g")(lab_hosts)
+    lab_hosts["lab-82"]["facts"] = facts_for_plan(
+        {"mounts": [{"mount": "/", "size_total": 1 * GIB, "size_available": 0}, {"mount": "/srv", "size_total": 2 * GIB}]}
+    )
+    capacity_82 = plan(lab_hosts)["hosts"]["lab-82"]["capacity"]
+    assert (capacity_82["node_logs"], capacity_82["node_logs_mount"]) == (GIB, "/srv")

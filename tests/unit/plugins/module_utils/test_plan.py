@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from planner_cases import (
     FINGERPRINT,
+    GIB,
     HEAD,
     HEALTH_URL,
     KINDS,
@@ -387,16 +388,37 @@ def test_node_ip_from_facts_in_the_plan(lab_hosts: Hosts) -> None:
     assert plan["hosts"]["lab-81"]["capacity"]["vcpus"] == 4
 
 
+NO_FACTS = {"vcpus": None, "memtotal_mb": None, "default_ipv4": None, "mounts": []}
+ROOT_MOUNT = {"mount": "/", "size_total": 100 * GIB, "size_available": 40 * GIB}
 FACTS = [
-    ("none", None, {"vcpus": None, "memtotal_mb": None, "default_ipv4": None}),
-    ("empty", {}, {"vcpus": None, "memtotal_mb": None, "default_ipv4": None}),
+    ("none", None, NO_FACTS),
+    ("empty", {}, NO_FACTS),
     (
         "nproc-preferred",
         {"processor_nproc": 8, "processor_vcpus": 16, "memtotal_mb": 32000, "default_ipv4": {"address": "10.0.0.1"}},
-        {"vcpus": 8, "memtotal_mb": 32000, "default_ipv4": "10.0.0.1"},
+        {"vcpus": 8, "memtotal_mb": 32000, "default_ipv4": "10.0.0.1", "mounts": []},
     ),
-    ("vcpus-fallback", {"processor_vcpus": 16}, {"vcpus": 16, "memtotal_mb": None, "default_ipv4": None}),
-    ("default_ipv4-not-a-dict", {"default_ipv4": "10.0.0.1"}, {"vcpus": None, "memtotal_mb": None, "default_ipv4": None}),
+    ("vcpus-fallback", {"processor_vcpus": 16}, {**NO_FACTS, "vcpus": 16}),
+    ("default_ipv4-not-a-dict", {"default_ipv4": "10.0.0.1"}, NO_FACTS),
+    # The file systems: only their mount point, size and free space.
+    (
+        "mounts-kept",
+        {
+            "mounts": [
+                {**ROOT_MOUNT, "device": "/dev/sda1", "fstype": "ext4", "options": "rw", "inode_total": 1},
+                {"mount": "/var/log", "size_total": 10 * GIB},
+            ]
+        },
+        {**NO_FACTS, "mounts": [ROOT_MOUNT, {"mount": "/var/log", "size_total": 10 * GIB, "size_available": None}]},
+    ),
+    (
+        "mounts-bad-entries-dropped",
+        {"mounts": [ROOT_MOUNT, "/data", None, 7, ["/srv"], {}, {"mount": ""}, {"mount": None}, {"size_total": GIB}]},
+        {**NO_FACTS, "mounts": [ROOT_MOUNT]},
+    ),
+    ("mounts-not-a-list", {"mounts": {"mount": "/"}}, NO_FACTS),
+    ("mounts-a-string", {"mounts": "/"}, NO_FACTS),
+    ("mounts-none", {"mounts": None}, NO_FACTS),
 ]
 
 

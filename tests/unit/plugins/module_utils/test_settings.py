@@ -119,6 +119,22 @@ SETTINGS_ERRORS: list[ErrorCase] = [
     ("redis-port-is-gcs-port", cluster(ray_cluster_gcs_redis_port=6379), None, "ray_cluster_gcs_redis_port", "6379"),
     setting_error("log-max-files-zero", "ray_cluster_log_max_files", 0),
     setting_error("log-max-size-bad", "ray_cluster_log_max_size", "big"),
+    # Ray's node logs
+    setting_error("node-log-dir-relative", "ray_cluster_node_log_dir", "logs"),
+    setting_error("node-log-dir-with-a-space", "ray_cluster_node_log_dir", "/var/log/my logs"),
+    setting_error("node-log-file-size-bad", "ray_cluster_node_log_file_size", "big"),
+    setting_error("node-log-file-size-too-small", "ray_cluster_node_log_file_size", "512k"),
+    setting_error("node-log-file-size-one-byte-short", "ray_cluster_node_log_file_size", 2**20 - 1),
+    setting_error("node-log-file-backups-zero", "ray_cluster_node_log_file_backups", 0),
+    setting_error("node-log-budget-bad", "ray_cluster_node_log_budget", "lots"),
+    setting_error("node-log-budget-too-small", "ray_cluster_node_log_budget", "100m"),
+    (
+        "node-log-budget-too-small-for-the-rotation",
+        cluster(ray_cluster_node_log_file_size="256m", ray_cluster_node_log_file_backups=4),
+        None,
+        "ray_cluster_node_log_budget",
+        "'2g'",
+    ),
     setting_error("oversubscription-not-bool", "ray_cluster_allow_oversubscription", "maybe"),
     setting_error("stagger-not-bool", "ray_cluster_stagger_worker_start", 1),
     setting_error("confirm-not-bool", "ray_cluster_confirm_removal", "sure"),
@@ -168,6 +184,93 @@ def test_mount_path_message_says_what_is_wrong(lab_hosts: Hosts, value: str, pro
     cluster(ray_cluster_gcs_storage_dir=value)(lab_hosts)
     with pytest.raises(PlanError, match=re.escape(problem)):
         build(lab_hosts)
+
+
+# --------------------------------------------------------------------------- Ray's node logs
+
+NODE_LOG_KEYS = ("dir", "file_size", "file_backups", "budget", "prune_limit", "prune_interval_s")
+
+
+def node_logs(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan's node logs: the keys the settings give."""
+    return {key: plan["cluster"]["node_logs"][key] for key in NODE_LOG_KEYS}
+
+
+def test_node_log_defaults_are_accepted(lab_hosts: Hosts) -> None:
+    settings = cluster_settings(lab_hosts)
+    assert {key: value for key, value in settings.items() if key.startswith("ray_cluster_node_log_")} == {
+        "ray_cluster_node_log_dir": "/var/log/ray-cluster",
+        "ray_cluster_node_log_file_size": "64m",
+        "ray_cluster_node_log_file_backups": 3,
+        "ray_cluster_node_log_budget": "2g",
+    }
+    built = plan(lab_hosts)
+    assert built["warnings"] == []
+    assert node_logs(built) == {
+        "dir": "/var/log/ray-cluster/ray",
+        "file_size": 64 * 2**20,
+        "file_backups": 3,
+        "budget": 2 * 2**30,
+        "prune_limit": 2 * 2**30 - 4 * 64 * 2**20,  # the budget less one file with its 3 backups
+        "prune_interval_s": 10,
+    }
+
+
+# (id, settings, the plan's node logs: file size, backups, budget) - the budget just holds 2 x size x (backups + 1)
+NODE_LOG_ACCEPTED = [
+    ("smallest-file", {"ray_cluster_node_log_file_size": "1m", "ray_cluster_node_log_budget": "8m"}, (2**20, 3, 8 * 2**20)),
+    ("bytes", {"ray_cluster_node_log_file_size": 2**20, "ray_cluster_node_log_budget": 8 * 2**20}, (2**20, 3, 8 * 2**20)),
+    ("budget-exactly-two-rotations", {"ray_cluster_node_log_budget": "512m"}, (64 * 2**20, 3, 512 * 2**20)),
+    (
+        "one-backup",
+        {
+            "ray_cluster_node_log_file_backups": "1",
+            "ray_cluster_node_log_file_size": "100m",
+            "ray_cluster_node_log_budget": "400m",
+        },
+        (100 * 2**20, 1, 400 * 2**20),
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "expected"), [c[1:] for c in NODE_LOG_ACCEPTED], ids=[c[0] for c in NODE_LOG_ACCEPTED])
+def test_node_log_sizes_accepted(lab_hosts: Hosts, values: dict[str, Any], expected: tuple[int, int, int]) -> None:
+    cluster(**values)(lab_hosts)
+    logs = node_logs(build(lab_hosts))
+    file_size, backups, budget = expected
+    assert (logs["file_size"], logs["file_backups"], logs["budget"]) == expected
+    # Pruned back to the budget less one file with its backups: room for another rotation, at least half the budget.
+    assert logs["prune_limit"] == budget - file_size * (backups + 1) >= budget // 2
+
+
+def test_node_log_file_size_message(lab_hosts: Hosts) -> None:
+    cluster(ray_cluster_node_log_file_size="512k")(lab_hosts)
+    assert str(refusal(lab_hosts)) == "ray_cluster_node_log_file_size: expected at least 1m (got '512k')"
+
+
+def test_node_log_budget_message_names_the_variable_and_value(lab_hosts: Hosts) -> None:
+    cluster(ray_cluster_node_log_budget="511m")(lab_hosts)
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == (None, "ray_cluster_node_log_budget")
+    assert str(error) == (
+        "ray_cluster_node_log_budget: a node's log budget must hold at least 2 files with their backups (2 x 64m x 4): "
+        "raise it, or lower ray_cluster_node_log_file_size or ray_cluster_node_log_file_backups (got '511m')"
+    )
+
+
+def test_node_log_settings_must_match_on_every_host(lab_hosts: Hosts) -> None:
+    lab_hosts["lab-81"]["ray_cluster_node_log_budget"] = "4g"
+    error = refusal(lab_hosts)
+    assert (error.host, error.variable) == (None, "ray_cluster_node_log_budget")
+    assert "lab-81='4g'" in str(error)
+
+
+def test_node_log_dir_holds_one_directory_per_cluster_and_node(lab_hosts: Hosts) -> None:
+    cluster(ray_cluster_node_log_dir="/srv/logs/", ray_cluster_name="prod")(lab_hosts)
+    built = build(lab_hosts)
+    assert built["cluster"]["node_logs"]["dir"] == "/srv/logs/prod"
+    for hplan in built["hosts"].values():
+        assert hplan["node_log_dirs"] == {node["name"]: f"/srv/logs/prod/{node['name']}" for node in hplan["nodes"]}
 
 
 # --------------------------------------------------------------------------- accepted values
