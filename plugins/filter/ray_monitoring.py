@@ -15,13 +15,15 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash, prometheus_ray_password
 
 
-def ray_monitoring_files(plan: Any, host: str, password_hash: str, ray_password_hash: str = "") -> dict[str, str]:
-    """The plan + a host + the login's bcrypt hash (and Ray's dashboard's) -> every file the
-    ray_monitoring role writes there (path -> text)."""
+def ray_monitoring_files(
+    plan: Any, host: str, password_hash: str, ray_password_hash: str = "", receiver_cert: str = ""
+) -> dict[str, str]:
+    """The plan + a host + the login's bcrypt hash (and Ray's dashboard's, and the log receiver's
+    certificate) -> every file the ray_monitoring role writes there (path -> text)."""
     if not isinstance(plan, dict) or "cluster" not in plan:
         raise AnsibleFilterError("ray_monitoring_files: expected the cluster plan (ray_cluster_plan)")
     try:
-        return monitoring_files(plan, str(host), str(password_hash), str(ray_password_hash or ""))
+        return monitoring_files(plan, str(host), str(password_hash), str(ray_password_hash or ""), str(receiver_cert or ""))
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"ray_monitoring_files: {exc}") from None
 
@@ -34,14 +36,23 @@ def ray_monitoring_drift(
     password_sha256: str,
     image_id: str = "",
     ray_password_hash: str = "",
+    receiver_cert: str = "",
 ) -> list[str]:
     """The host's read + the plan + the login's hash and the password file's sha256 (and Ray's
-    dashboard's login hash) -> what the ray_monitoring role would change on the host."""
+    dashboard's login hash, and the log receiver's certificate) -> what the ray_monitoring role would
+    change on the host."""
     if not isinstance(probe, dict):
         raise AnsibleFilterError(f"ray_monitoring_drift: expected the ray_cluster_deployed result, got {type(probe).__name__}")
     try:
         return monitoring_drift(
-            probe, plan, str(host), str(password_hash), str(password_sha256), image_id or "", str(ray_password_hash or "")
+            probe,
+            plan,
+            str(host),
+            str(password_hash),
+            str(password_sha256),
+            image_id or "",
+            str(ray_password_hash or ""),
+            str(receiver_cert or ""),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError(f"ray_monitoring_drift: {exc}") from None

@@ -78,6 +78,7 @@ def node_command(node: dict[str, Any], node_ip: str, cluster: dict[str, Any]) ->
 
 def node_environment(node: dict[str, Any], cluster: dict[str, Any]) -> dict[str, str]:
     env = {
+        NODE_NAME_ENV: node["name"],
         "RAY_AUTH_MODE": cluster["auth_mode"],
         "RAY_gcs_rpc_server_reconnect_timeout_s": str(cluster["gcs_reconnect_timeout_s"]),
         # Ray's rotation of its log files (every component's and every worker's output).
@@ -170,12 +171,16 @@ def _healthcheck(node: dict[str, Any], node_ip: str) -> dict[str, Any]:
     }
 
 
-def logging_options(cluster: dict[str, Any]) -> dict[str, Any]:
-    """A service's bounded json-file logs (the plan's size and file count): every container the collection runs."""
-    return {
-        "driver": "json-file",
-        "options": {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])},
-    }
+# Every Ray container's environment names its node, and so does each line of its json-file log (the
+# log shipper of the log aggregation tells a node's output by it).
+NODE_NAME_ENV = "RAY_CLUSTER_NODE"
+
+
+def logging_options(cluster: dict[str, Any], env: str = "") -> dict[str, Any]:
+    """A service's bounded json-file logs (the plan's size and file count): every container the collection
+    runs; ``env``: the environment variables each line carries (Docker's ``env`` log option)."""
+    options = {"max-file": str(cluster["log_max_files"]), "max-size": str(cluster["log_max_size"])}
+    return {"driver": "json-file", "options": {**({"env": env} if env else {}), **options}}
 
 
 def compose_service(
@@ -198,7 +203,7 @@ def compose_service(
         "deploy": {"resources": _resources(node)},
         "healthcheck": _healthcheck(node, node_ip),
         "labels": _labels(host, node, cluster, token_fingerprint),
-        "logging": logging_options(cluster),
+        "logging": logging_options(cluster, NODE_NAME_ENV),
         "stop_grace_period": "30s",
     }
     entrypoint = _head_entrypoint(cluster) if node["role"] == "head" else None

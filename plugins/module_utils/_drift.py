@@ -26,7 +26,6 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall 
     ufw_rule_diff,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import engine_problems
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import NODE_EXPORTER_CONTAINER
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._node_logs import node_log_files
 
@@ -236,10 +235,12 @@ def monitoring_drift(
     password_sha256: str,
     image_id: str = "",
     ray_password_hash: str = "",
+    receiver_cert: str = "",
 ) -> list[str]:
     """What the ray_monitoring role would change on ``host``: each file it writes (with the login's
-    ``password_hash`` and Ray's dashboard's ``ray_password_hash``), the password file on the
-    monitoring host (``password_sha256``: the sha256 of the text it must hold), the image
+    ``password_hash``, Ray's dashboard's ``ray_password_hash`` and the log receiver's certificate
+    ``receiver_cert``), the password file on the monitoring host (``password_sha256``: the sha256 of
+    the text it must hold), with log aggregation the receiver's key and store there, the image
     (``image_id``: see :func:`image_drift`) and each of the host's monitoring containers running.
     Nothing when monitoring is off."""
     monitoring = plan["cluster"]["monitoring"]
@@ -247,11 +248,18 @@ def monitoring_drift(
         return []
     group = str(monitoring["uid"])
     problems = []
-    for path, text in monitoring_files(dict(plan), host, password_hash, ray_password_hash).items():
+    files = monitoring_files(dict(plan), host, password_hash, ray_password_hash, receiver_cert)
+    for path, text in files.items():
         problems += file_drift(probe, path, mode=_MONITORING_FILE_MODE, sha256=sha256_text(text), group=group)
-    services = [NODE_EXPORTER_CONTAINER]
+    logs = monitoring["logs"]
+    if logs and not receiver_cert:
+        problems.append(f"{logs['shipper']['receiver_cert']}: the receiver's certificate is not known yet")
+    services = list(monitoring["exporters_project"]["services"])
     if host == monitoring["host"]:
         problems += file_drift(probe, monitoring["password_file"], mode="0640", sha256=password_sha256, group=group)
+        if logs:
+            problems += file_drift(probe, logs["receiver"]["key"], mode="0600")
+            problems += file_drift(probe, logs["store"]["dir"], kind="directory", mode="0750")
         services += monitoring["project"]["services"]
     problems += image_drift(probe, monitoring["image"], image_id)
     containers = {str(c.get("Name", "")).lstrip("/"): c for c in ((probe.get("docker") or {}).get("containers") or [])}

@@ -88,7 +88,7 @@ def entries(node_dir: str) -> list[Entry]:
         if not stat.S_ISREG(info.st_mode):
             continue
         parts = os.path.relpath(path, node_dir).split(os.sep)
-        in_session = parts[0].startswith(SESSION_PREFIX) and parts[0] != LATEST_LINK
+        in_session = len(parts) > 1 and parts[0].startswith(SESSION_PREFIX) and parts[0] != LATEST_LINK
         removable = in_session and (parts[0] != current or _closed_log(parts[1:]))
         found.append(Entry(path, info.st_blocks * 512, info.st_mtime, removable))
     return found

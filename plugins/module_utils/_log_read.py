@@ -39,7 +39,8 @@ def log_files(node_dir: str, since: float) -> list[tuple[float, str]]:
         return []
     for session in sessions:
         top = os.path.join(node_dir, session, "logs")
-        if not session.startswith(SESSION_PREFIX) or os.path.islink(os.path.join(node_dir, session)):
+        # The node directory is its container's to write: never follow a link it made there.
+        if not session.startswith(SESSION_PREFIX) or os.path.islink(os.path.join(node_dir, session)) or os.path.islink(top):
             continue
         for directory, subdirs, names in os.walk(top):
             subdirs[:] = sorted(d for d in subdirs if not os.path.islink(os.path.join(directory, d)))
@@ -69,7 +70,8 @@ def write_node_logs(node_dir: str, since: float, pattern: str, out_path: str, co
     with open(out_path, "w", encoding="utf-8") as out:
         for _mtime, path in log_files(node_dir, since):
             try:
-                with open(path, encoding="utf-8", errors="replace") as handle:
+                # Not through a link put in its place since it was listed.
+                with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8", errors="replace") as handle:
                     chosen = list(matching_lines(handle, compiled))
             except OSError:
                 continue

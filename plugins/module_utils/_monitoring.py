@@ -29,6 +29,16 @@ PROMETHEUS_CONTAINER = "ray-prometheus"
 ALERTMANAGER_CONTAINER = "ray-alertmanager"
 NODE_EXPORTER_CONTAINER = "ray-node-exporter"
 GRAFANA_CONTAINER = "ray-grafana"
+LOG_SHIPPER_CONTAINER = "ray-log-shipper"
+LOG_RECEIVER_CONTAINER = "ray-log-receiver"
+# The name in the receiver's certificate, which the shippers check (the certificate is its own authority).
+LOG_RECEIVER_TLS_NAME = "ray-log-receiver"
+# Where each host's Docker engine keeps its containers' output (json-file logs): the shipper reads them.
+DOCKER_CONTAINERS_DIR = "/var/lib/docker/containers"
+# The receiver rotates a node's file at budget / this, within these bounds.
+LOG_STORE_FILES_PER_NODE = 4
+LOG_STORE_FILE_MIN = 2**20
+LOG_STORE_FILE_MAX = 256 * 2**20
 # The user the monitoring image runs its daemons as (lab/images.sh and the build Dockerfile create it
 # with this uid and gid): the configuration files on the host are readable by this group.
 MONITORING_UID = 9090
@@ -85,8 +95,11 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
         return {}
     ip = ips[host]
     grafana = _grafana(settings, ip)
+    logs = settings["ray_cluster_log_aggregation"]
     services = [PROMETHEUS_CONTAINER, ALERTMANAGER_CONTAINER] + ([GRAFANA_CONTAINER] if grafana else [])
+    services += [LOG_RECEIVER_CONTAINER] if logs else []
     project = _project(settings, "monitoring", services)
+    exporters = _project(settings, "exporters", [NODE_EXPORTER_CONTAINER] + ([LOG_SHIPPER_CONTAINER] if logs else []))
     config_dir = f"{project['dir']}/{CONFIG_DIR_NAME}"
     prometheus = address_port(ip, settings["ray_cluster_prometheus_port"])
     alertmanager = address_port(ip, settings["ray_cluster_alertmanager_port"])
@@ -101,7 +114,7 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
         "ray_user": PROMETHEUS_RAY_USER if settings["ray_cluster_auth_mode"] == "token" else "",
         "uid": MONITORING_UID,
         "project": project,
-        "exporters_project": _project(settings, "exporters", [NODE_EXPORTER_CONTAINER]),
+        "exporters_project": exporters,
         "config_dir": config_dir,
         "password_file": settings["ray_cluster_monitoring_password_file"],
         "prometheus_port": settings["ray_cluster_prometheus_port"],
@@ -118,6 +131,7 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
         "retention_size": f"{parse_size(settings['ray_cluster_monitoring_retention_size']) // 2**20}MB",
         "webhook_urls": list(settings["ray_cluster_alertmanager_webhook_urls"]),
         "head_ip": ips[head],
+        "member_ips": list(ips.values()),
         "dashboards": {
             "dir": f"{config_dir}/{DASHBOARDS_DIR}",
             "ray_dir": f"{config_dir}/{RAY_DASHBOARDS_DIR}",
@@ -128,7 +142,62 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
             "datasource": DATASOURCE_NAME,
         },
         "grafana": grafana,
+        "logs": _logs(settings, host, ip, config_dir, exporters) if logs else {},
     }
+
+
+def _logs(settings: dict[str, Any], host: str, ip: str, config_dir: str, exporters: dict[str, Any]) -> dict[str, Any]:
+    """The plan's ``cluster.monitoring.logs`` (log aggregation on): the receiver on the monitoring host,
+    its store and its TLS files there, each host's shipper (its configuration beside the exporters'
+    compose file). The store's file size and pruning limit come with the node count (:func:`log_store_sizes`)."""
+    logs_config = f"{config_dir}/logs"
+    shipper_config = f"{exporters['dir']}/{CONFIG_DIR_NAME}"
+    address = address_port(ip, settings["ray_cluster_log_receiver_port"])
+    return {
+        "receiver": {
+            "container": LOG_RECEIVER_CONTAINER,
+            "host": host,
+            "ip": ip,
+            "port": settings["ray_cluster_log_receiver_port"],
+            "address": address,
+            "config_dir": logs_config,
+            "config": f"{logs_config}/rsyslog.conf",
+            "prune_script": f"{logs_config}/store-prune.sh",
+            "tls_name": LOG_RECEIVER_TLS_NAME,
+            "cert": f"{logs_config}/receiver.pem",
+            "key": f"{logs_config}/receiver.key",
+        },
+        "store": {
+            "dir": f"{settings['ray_cluster_log_store_dir'].rstrip('/')}/{settings['ray_cluster_name']}",
+            "budget": parse_size(settings["ray_cluster_log_store_budget"]),
+            "max_age_days": settings["ray_cluster_log_store_max_age_days"],
+        },
+        "shipper": {
+            "container": LOG_SHIPPER_CONTAINER,
+            "config_dir": shipper_config,
+            "config": f"{shipper_config}/rsyslog.conf",
+            "receiver_cert": f"{shipper_config}/log-receiver.pem",
+            "queue_max": parse_size(settings["ray_cluster_log_queue_max"]),
+            "docker_containers_dir": DOCKER_CONTAINERS_DIR,
+        },
+    }
+
+
+def log_store_sizes(logs: dict[str, Any], node_count: int) -> dict[str, int]:
+    """The receiver's file size (it rotates a node's file there) and the limit the rotated files are
+    pruned to, so that the nodes' current files and the rotated ones stay within the store's budget."""
+    budget = logs["store"]["budget"]
+    nodes = max(node_count, 1)
+    file_size = min(max(budget // (LOG_STORE_FILES_PER_NODE * nodes), LOG_STORE_FILE_MIN), LOG_STORE_FILE_MAX)
+    limit = budget - nodes * file_size
+    if limit < file_size:
+        raise PlanError(
+            None,
+            "ray_cluster_log_store_budget",
+            budget,
+            f"too small for {nodes} nodes: each needs at least {2 * file_size} bytes in the store",
+        )
+    return {"file_size": file_size, "prune_limit": limit}
 
 
 def _grafana(settings: dict[str, Any], ip: str) -> dict[str, Any]:
@@ -182,6 +251,9 @@ def monitoring_rules(
         if monitoring["grafana"]:
             # The admins' browsers, and Ray's dashboard on the head (it checks Grafana's health).
             rules += _open(monitoring["grafana"]["port"], viewers)
+        if monitoring["logs"]:
+            # Every member's shipper (the monitoring host's own reaches it without the firewall).
+            rules += _open(monitoring["logs"]["receiver"]["port"], [_single(ip) for ip in monitoring["member_ips"]])
     return [rule for rule in rules if rule["src"] != scraper or node_ip != monitoring["ip"]]
 
 

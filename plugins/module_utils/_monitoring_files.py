@@ -15,6 +15,11 @@ import json
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import MANAGED_HEADER, logging_options
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._log_files import (
+    log_files,
+    receiver_service,
+    shipper_service,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
     ALERTMANAGER_CONTAINER,
     DASHBOARDS_DIR,
@@ -475,6 +480,10 @@ def monitoring_compose(plan: dict[str, Any]) -> str:
         services[monitoring["grafana"]["container"]] = _grafana_service(plan)
         volumes["grafana-data"] = {}
         what = "Prometheus, Alertmanager and Grafana"
+    if monitoring["logs"]:
+        services[monitoring["logs"]["receiver"]["container"]] = receiver_service(plan)
+        volumes["log-receiver-state"] = {}
+        what += ", the log receiver"
     body = to_yaml({"name": monitoring["project"]["name"], "services": services, "volumes": volumes})
     return f"{MANAGED_HEADER}# Host {monitoring['host']}: {what} of cluster {cluster['name']}.\n{body}\n"
 
@@ -498,18 +507,27 @@ def exporters_compose(plan: dict[str, Any], host: str) -> str:
     )
     exporter["pid"] = "host"
     exporter["user"] = "root"  # reads the host's files as the host's root (read-only mount)
-    body = to_yaml({"name": monitoring["exporters_project"]["name"], "services": {NODE_EXPORTER_CONTAINER: exporter}})
-    return f"{MANAGED_HEADER}# Host {host}: the node exporter of cluster {cluster['name']}.\n{body}\n"
+    project: dict[str, Any] = {"name": monitoring["exporters_project"]["name"], "services": {NODE_EXPORTER_CONTAINER: exporter}}
+    what = "the node exporter"
+    if monitoring["logs"]:
+        project["services"][monitoring["logs"]["shipper"]["container"]] = shipper_service(plan)
+        project["volumes"] = {"log-shipper-state": {}}
+        what = "the node exporter and the log shipper"
+    return f"{MANAGED_HEADER}# Host {host}: {what} of cluster {cluster['name']}.\n{to_yaml(project)}\n"
 
 
-def monitoring_files(plan: dict[str, Any], host: str, password_hash: str, ray_password_hash: str = "") -> dict[str, str]:
+def monitoring_files(
+    plan: dict[str, Any], host: str, password_hash: str, ray_password_hash: str = "", receiver_cert: str = ""
+) -> dict[str, str]:
     """Every file the ray_monitoring role writes on ``host``: absolute path -> text. The monitoring
-    host gets the stack's configuration and compose file; every host its exporters' compose file.
+    host gets the stack's configuration and compose file; every host its exporters' compose file (and,
+    with log aggregation, its shipper's files: see :func:`_log_files.log_files`, ``receiver_cert``).
     ``password_hash`` and ``ray_password_hash``: see :func:`web_config`."""
     monitoring = plan["cluster"]["monitoring"]
     if not monitoring:
         return {}
     files = {monitoring["exporters_project"]["file"]: exporters_compose(plan, host)}
+    files.update(log_files(plan, host, receiver_cert))
     if host == monitoring["host"]:
         config = monitoring["config_dir"]
         files[monitoring["project"]["file"]] = monitoring_compose(plan)

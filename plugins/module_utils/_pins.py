@@ -22,10 +22,11 @@ RAY_IMAGE_EXTRA_PACKAGES = "pandas==2.1.4 numpy==1.26.3 requests==2.34.2"
 # The distribution's packages installed in the Ray image (apt, from the base image's own sources):
 # the Redis server the collection can deploy as the GCS store (ray_cluster_gcs_storage=redis).
 RAY_IMAGE_SYSTEM_PACKAGES = "redis-server"
-# The monitoring image (Prometheus, Alertmanager, node exporter): built from Debian trixie's packages
-# at these versions (lab/images.sh, the ray_monitoring role's build method).
-MONITORING_PACKAGES = "prometheus=2.53.3+ds1-2 prometheus-alertmanager=0.28.1+ds-1 prometheus-node-exporter=1.9.0-1+b4"
-MONITORING_IMAGE = "wizardsofts/ray-monitoring:2.53.3-0.28.1-1.9.0"
+# The monitoring image (Prometheus, Alertmanager, node exporter; rsyslog with RELP and OpenSSL for the
+# log aggregation, and openssl for the receiver's certificate): built from Debian trixie's packages at
+# these versions (lab/images.sh, the ray_monitoring role's build method).
+MONITORING_PACKAGES = "prometheus=2.53.3+ds1-2 prometheus-alertmanager=0.28.1+ds-1 prometheus-node-exporter=1.9.0-1+b4 rsyslog=8.2504.0-1+deb13u2 rsyslog-relp=8.2504.0-1+deb13u2 rsyslog-openssl=8.2504.0-1+deb13u2 openssl=3.5.9-1~deb13u1"
+MONITORING_IMAGE = "wizardsofts/ray-monitoring:2.53.3-0.28.1-1.9.0-8.2504.0"
 # Grafana (ray_cluster_grafana): an official image where a registry is reachable (not on the lab's
 # machines: the suite checks its dashboards' queries against the lab's Prometheus instead).
 GRAFANA_IMAGE = "grafana/grafana-oss:11.6.0"

@@ -27,6 +27,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
     DEFAULT_MONITORING_GROUP,
     docker_metrics_address,
+    log_store_sizes,
     monitoring_host,
     monitoring_plan,
     monitoring_rules,
@@ -485,6 +486,8 @@ def build_plan(
             if node["name"] == GCS_REDIS_CONTAINER:
                 raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")
     expected = [_expected_node(name, ips[name], node) for name, host_plan in plan_hosts.items() for node in host_plan["nodes"]]
+    if monitoring and monitoring["logs"]:
+        monitoring["logs"]["store"].update(log_store_sizes(monitoring["logs"], len(expected)))
     cluster = {
         **_cluster_values(settings, head, plan_hosts[head], sources, gcs_redis, monitoring),
         "hosts": list(member_vars),

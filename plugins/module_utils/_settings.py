@@ -110,6 +110,16 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_grafana": False,
     "ray_cluster_grafana_image": GRAFANA_IMAGE,
     "ray_cluster_grafana_port": 3000,
+    # Log aggregation (needs ray_cluster_monitoring): every host ships its Ray nodes' log files and
+    # container output to a receiver on the monitoring host (rsyslog, RELP over TLS, from the monitoring
+    # image), which keeps them per host and node under the store directory, within the budget and age.
+    "ray_cluster_log_aggregation": False,
+    "ray_cluster_log_receiver_port": 2514,
+    "ray_cluster_log_store_dir": "/var/log/ray-cluster-store",
+    "ray_cluster_log_store_budget": "10g",
+    "ray_cluster_log_store_max_age_days": 14,
+    # Each host's shipper queues on disk up to this much while the receiver is away.
+    "ray_cluster_log_queue_max": "1g",
 }
 HOST_DEFAULTS: dict[str, Any] = {
     "ray_node_ip": None,
@@ -139,6 +149,8 @@ MONITORING_PORT_VARIABLES = (
 )
 # Fixed too, while ray_cluster_grafana is on.
 GRAFANA_PORT_VARIABLES = ("ray_cluster_grafana_port",)
+# Fixed too, while ray_cluster_log_aggregation is on.
+LOG_PORT_VARIABLES = ("ray_cluster_log_receiver_port",)
 AUTH_MODES = ("disabled", "token")
 AUTH_TOKEN_MIN_VERSION = (2, 52, 0)
 DASHBOARD_BINDS = ("node_ip", "loopback", "all")
@@ -363,7 +375,13 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_ssh_sources", _source_list),
     *(
         (key, _port)
-        for key in (*FIXED_PORT_VARIABLES, *MONITORING_PORT_VARIABLES, *GRAFANA_PORT_VARIABLES, "ray_cluster_port_base")
+        for key in (
+            *FIXED_PORT_VARIABLES,
+            *MONITORING_PORT_VARIABLES,
+            *GRAFANA_PORT_VARIABLES,
+            *LOG_PORT_VARIABLES,
+            "ray_cluster_port_base",
+        )
     ),
     ("ray_cluster_worker_ports_per_node", _at_least(1)),
     ("ray_cluster_ephemeral_port_range", _port_range),
@@ -396,6 +414,11 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_alertmanager_webhook_urls", _url_list),
     ("ray_cluster_grafana", _boolean),
     ("ray_cluster_grafana_image", _image_name),
+    ("ray_cluster_log_aggregation", _boolean),
+    ("ray_cluster_log_store_dir", _mount_path),
+    ("ray_cluster_log_store_budget", _size_text),
+    ("ray_cluster_log_store_max_age_days", _at_least(1)),
+    ("ray_cluster_log_queue_max", _size_text),
 )
 
 
@@ -421,7 +444,8 @@ def _no_open_ray_ports(settings: dict[str, Any]) -> None:
 def _distinct_fixed_ports(settings: dict[str, Any]) -> None:
     monitoring = MONITORING_PORT_VARIABLES if settings["ray_cluster_monitoring"] else ()
     grafana = GRAFANA_PORT_VARIABLES if settings["ray_cluster_monitoring"] and settings["ray_cluster_grafana"] else ()
-    fixed = {key: settings[key] for key in (*FIXED_PORT_VARIABLES, *monitoring, *grafana)}
+    logs = LOG_PORT_VARIABLES if settings["ray_cluster_log_aggregation"] else ()
+    fixed = {key: settings[key] for key in (*FIXED_PORT_VARIABLES, *monitoring, *grafana, *logs)}
     seen: dict[int, str] = {}
     for key, port in fixed.items():
         if port in seen:
@@ -510,6 +534,29 @@ def _node_logs(settings: dict[str, Any]) -> None:
         )
 
 
+# The smallest store and shipper queue the plan accepts.
+LOG_STORE_BUDGET_MIN = 64 * 2**20
+LOG_QUEUE_MIN = 16 * 2**20
+
+
+def _log_aggregation(settings: dict[str, Any]) -> None:
+    if not settings["ray_cluster_log_aggregation"]:
+        return
+    if not settings["ray_cluster_monitoring"]:
+        raise PlanError(
+            None,
+            "ray_cluster_log_aggregation",
+            True,
+            "the log receiver runs on the monitoring host, from the monitoring image: set ray_cluster_monitoring: true",
+        )
+    for key, minimum, shown in (
+        ("ray_cluster_log_store_budget", LOG_STORE_BUDGET_MIN, "64m"),
+        ("ray_cluster_log_queue_max", LOG_QUEUE_MIN, "16m"),
+    ):
+        if parse_size(settings[key]) < minimum:
+            raise PlanError(None, key, settings[key], f"expected at least {shown}")
+
+
 _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _image,
     _no_open_ray_ports,
@@ -519,6 +566,7 @@ _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _gcs_storage,
     _monitoring,
     _node_logs,
+    _log_aggregation,
 )
 
 

@@ -94,8 +94,10 @@ def test_lab_environment(lab_hosts: Hosts) -> None:
         "RAY_gcs_storage_path": "/var/lib/ray-gcs",
         "RAY_ROTATION_MAX_BYTES": "67108864",
         "RAY_ROTATION_BACKUP_COUNT": "3",
+        "RAY_CLUSTER_NODE": "ray-head",
     }
     assert environment(plan, worker) == {
+        "RAY_CLUSTER_NODE": worker["name"],
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN_PATH": TOKEN_PATH,
         "RAY_gcs_rpc_server_reconnect_timeout_s": "60",
@@ -202,7 +204,10 @@ def test_compose_content_parses(lab_hosts: Hosts) -> None:
                 logs = f"/var/log/ray-cluster/ray/{node['name']}:/tmp/ray"
                 assert hplan["node_log_dirs"][node["name"]] == f"/var/log/ray-cluster/ray/{node['name']}"
                 assert service["volumes"] == [logs, f"/etc/ray-cluster/auth_token:{TOKEN_PATH}:ro", *gcs]
-                assert service["logging"] == {"driver": "json-file", "options": {"max-file": "3", "max-size": "50m"}}
+                # Each line of its json-file log names the node (the log shipper reads it).
+                options = {"env": "RAY_CLUSTER_NODE", "max-file": "3", "max-size": "50m"}
+                assert service["logging"] == {"driver": "json-file", "options": options}
+                assert service["environment"]["RAY_CLUSTER_NODE"] == node["name"]
 
 
 def rendered_nodes(plan: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]]:
@@ -337,7 +342,7 @@ def test_compose_reservation_and_custom_settings(lab_hosts: Hosts) -> None:
         "org.example.spec",
     }
     assert service["labels"]["org.example.cluster"] == "prod"
-    assert service["logging"]["options"] == {"max-file": "7", "max-size": "10m"}
+    assert service["logging"]["options"] == {"env": "RAY_CLUSTER_NODE", "max-file": "7", "max-size": "10m"}
     assert service["environment"]["RAY_gcs_rpc_server_reconnect_timeout_s"] == "45"
     head = services(plan, HEAD, "head")["ray-head"]
     assert head["environment"]["AUTOSCALER_METRIC_PORT"] == "9100"
