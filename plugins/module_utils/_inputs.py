@@ -45,6 +45,7 @@ PLAYBOOK_VARIABLES = (
     "ray_logs_pattern",
     "ray_logs_nodes",
     "ray_logs_dest",
+    "ray_logs_source",
 )
 # The token's variables, the role's own first: ray_compose_auth_token defaults to ray_cluster_auth_token.
 AUTH_TOKEN_VARIABLES = ("ray_compose_auth_token", "ray_cluster_auth_token")

@@ -1,6 +1,7 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Reading a server's Ray node logs for a time window and a pattern (playbooks/logs.yml).
+"""Reading Ray node logs for a time window and a pattern (playbooks/logs.yml): a server's node log
+directories, or the log receiver's store on the monitoring host.
 
 Private to the collection (no compatibility promise). Standard library only. A node's log directory
 (its ``/tmp/ray`` on the host: see ``_log_prune``) holds one directory per session, each with its
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections.abc import Iterable, Iterator
 
 _DURATION_RE = re.compile(r"^([0-9]+)([smhd])$")
@@ -84,4 +86,39 @@ def write_node_logs(node_dir: str, since: float, pattern: str, out_path: str, co
             out.write("==> container output <==\n")
             out.writelines(chosen)
             count += len(chosen)
+    return count
+
+
+# The aggregated store (the log receiver's, on the monitoring host): ``<store>/<host>/<node>.log`` and
+# its rotated files ``<node>.log.<time>``, each line ``<time> <file> <line>``, its time in UTC (RFC 3339).
+def store_files(store_dir: str, host: str, node: str, since: float) -> list[tuple[float, str]]:
+    """(mtime, path) of the node's files in the store written at ``since`` or later, oldest first."""
+    directory = os.path.join(store_dir, host)
+    found = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    for name in names:
+        if name != f"{node}.log" and not name.startswith(f"{node}.log."):
+            continue
+        info = os.lstat(os.path.join(directory, name))
+        if stat.S_ISREG(info.st_mode) and info.st_mtime >= since:
+            found.append((info.st_mtime, os.path.join(directory, name)))
+    return sorted(found)
+
+
+def write_store_logs(store_dir: str, host: str, node: str, since: float, pattern: str, out_path: str) -> int:
+    """Write the node's lines of the store received at ``since`` or later (by each line's own time) that
+    match ``pattern`` to ``out_path``; the number of lines written."""
+    compiled = re.compile(pattern) if pattern else None
+    since_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(since))
+    count = 0
+    with open(out_path, "w", encoding="utf-8") as out:
+        for _mtime, path in store_files(store_dir, host, node, since):
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                recent = (line for line in handle if line[:19] >= since_text)
+                for line in matching_lines(recent, compiled):
+                    out.write(line)
+                    count += 1
     return count

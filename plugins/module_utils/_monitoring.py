@@ -195,7 +195,8 @@ def log_store_sizes(logs: dict[str, Any], node_count: int) -> dict[str, int]:
             None,
             "ray_cluster_log_store_budget",
             budget,
-            f"too small for {nodes} nodes: each needs at least {2 * file_size} bytes in the store",
+            f"too small for {nodes} nodes: the store needs at least {(nodes + 1) * file_size} bytes"
+            f" (a file of {file_size} bytes per node being written, and room to keep one)",
         )
     return {"file_size": file_size, "prune_limit": limit}
 

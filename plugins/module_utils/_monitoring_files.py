@@ -483,7 +483,7 @@ def monitoring_compose(plan: dict[str, Any]) -> str:
     if monitoring["logs"]:
         services[monitoring["logs"]["receiver"]["container"]] = receiver_service(plan)
         volumes["log-receiver-state"] = {}
-        what += ", the log receiver"
+        what = what.replace(" and ", ", ") + " and the log receiver"
     body = to_yaml({"name": monitoring["project"]["name"], "services": services, "volumes": volumes})
     return f"{MANAGED_HEADER}# Host {monitoring['host']}: {what} of cluster {cluster['name']}.\n{body}\n"
 

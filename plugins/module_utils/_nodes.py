@@ -383,23 +383,56 @@ def node_log_disk(
     """The disk the host's nodes' logs may take (their budgets), beside the file system that holds them."""
     total = count * node_logs["budget"]
     mount = mount_of(node_logs["dir"], mounts)
-    result: dict[str, Any] = {"node_logs": total, "node_logs_mount": mount["mount"] if mount else None}
-    if not mount or not total:
-        return result
+    if total:
+        what = f"{count} nodes' log budgets add up to {format_size(total)}"
+        where = f"(ray_cluster_node_log_dir {node_logs['dir']})"
+        check_disk(host, "ray_cluster_node_log_budget", format_size(node_logs["budget"]), total, mount, what, where, warnings)
+    return {"node_logs": total, "node_logs_mount": mount["mount"] if mount else None}
+
+
+def check_disk(
+    host: str,
+    variable: str,
+    value: Any,
+    total: int,
+    mount: Mapping[str, Any] | None,
+    what: str,
+    where: str,
+    warnings: list[str],
+) -> None:
+    """Refuse ``total`` bytes above the size of the file system ``mount`` (facts), warn above its free space."""
+    if not mount:
+        return
     size, free = mount.get("size_total"), mount.get("size_available")
-    shown = format_size(total)
-    variable = "ray_cluster_node_log_budget"
     if size and total > size:
-        raise PlanError(
-            host,
-            variable,
-            format_size(node_logs["budget"]),
-            f"{count} nodes' log budgets add up to {shown}, above the {format_size(size)} of {mount['mount']}"
-            f" (ray_cluster_node_log_dir {node_logs['dir']})",
-        )
+        raise PlanError(host, variable, value, f"{what}, above the {format_size(size)} of {mount['mount']} {where}")
     if free is not None and total > free:
         warnings.append(
-            f"host {host}: {variable}: {count} nodes' log budgets add up to {shown}, above the {format_size(free)}"
-            f" free on {mount['mount']} now (logs already written count in neither)"
+            f"host {host}: {variable}: {what}, above the {format_size(free)} free on {mount['mount']} now"
+            " (logs already written count in neither)"
         )
-    return result
+
+
+def log_store_disk(
+    host: str, capacity: dict[str, Any], store: Mapping[str, Any], mounts: list[Mapping[str, Any]] | None, warnings: list[str]
+) -> dict[str, Any]:
+    """The monitoring host's log store (its budget) on its file system, with the nodes' logs when they share it."""
+    mount = mount_of(store["dir"], mounts)
+    total = store["budget"]
+    shared = bool(mount) and mount["mount"] == capacity.get("node_logs_mount")
+    if shared:
+        total += capacity.get("node_logs") or 0
+    what = f"the log store's budget {format_size(store['budget'])}" + (
+        f" and the nodes' log budgets add up to {format_size(total)}" if shared else ""
+    )
+    check_disk(
+        host,
+        "ray_cluster_log_store_budget",
+        format_size(store["budget"]),
+        total,
+        mount,
+        what,
+        f"(store {store['dir']})",
+        warnings,
+    )
+    return {"log_store": store["budget"], "log_store_mount": mount["mount"] if mount else None}

@@ -32,7 +32,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
     monitoring_plan,
     monitoring_rules,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import capacity, host_node_specs
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._nodes import capacity, host_node_specs, log_store_disk
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import (
     GCS_REDIS_CONTAINER,
     GCS_REDIS_MAXMEMORY_SHARE,
@@ -487,7 +487,13 @@ def build_plan(
                 raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")
     expected = [_expected_node(name, ips[name], node) for name, host_plan in plan_hosts.items() for node in host_plan["nodes"]]
     if monitoring and monitoring["logs"]:
-        monitoring["logs"]["store"].update(log_store_sizes(monitoring["logs"], len(expected)))
+        store = monitoring["logs"]["store"]
+        store.update(log_store_sizes(monitoring["logs"], len(expected)))
+        receiver = monitoring["host"]
+        mounts = (member_vars[receiver].get("facts") or {}).get("mounts")
+        plan_hosts[receiver]["capacity"].update(
+            log_store_disk(receiver, plan_hosts[receiver]["capacity"], store, mounts, warnings)
+        )
     cluster = {
         **_cluster_values(settings, head, plan_hosts[head], sources, gcs_redis, monitoring),
         "hosts": list(member_vars),

@@ -555,6 +555,15 @@ def _log_aggregation(settings: dict[str, Any]) -> None:
     ):
         if parse_size(settings[key]) < minimum:
             raise PlanError(None, key, settings[key], f"expected at least {shown}")
+    store, nodes = (settings[key].rstrip("/") + "/" for key in ("ray_cluster_log_store_dir", "ray_cluster_node_log_dir"))
+    if store.startswith(nodes) or nodes.startswith(store):
+        raise PlanError(
+            None,
+            "ray_cluster_log_store_dir",
+            settings["ray_cluster_log_store_dir"],
+            f"must be apart from ray_cluster_node_log_dir ({settings['ray_cluster_node_log_dir']}): the received logs"
+            " would mix with the nodes' own, and the nodes' pruner would remove them",
+        )
 
 
 _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (

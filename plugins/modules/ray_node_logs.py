@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: ray_node_logs
-short_description: Gather the Ray nodes' logs of one host for a time window and a pattern, one file per node
+short_description: Gather Ray nodes' logs for a time window and a pattern, one file per node
 version_added: 0.4.0
 description:
   - Reads each node's log directory on the host (the plan's C(hosts[host].node_log_dirs), the node's
@@ -17,6 +17,9 @@ description:
     host, each file's lines under a C(==> <path in the node's directory> <==) header.
   - Ray's files have no common line format (a task's printed lines carry no time), so O(since) selects
     files, those written to within the window; the container's output is selected by time line by line.
+  - With O(store), reads the log receiver's store on the monitoring host instead (log aggregation) - each
+    node of O(nodes), C(<store>/<host>/<node>.log) and its rotated files - and selects lines by their own
+    time (when the shipper read them), writing O(dest)/C(<host>/<node>.log).
   - Changes nothing on the cluster; the files it writes under O(dest) are the playbook's to fetch and
     remove (playbooks/logs.yml).
 author:
@@ -25,9 +28,16 @@ extends_documentation_fragment:
   - wizardsofts.ray_cluster.read_only
 options:
   dirs:
-    description: Node container name to its log directory on this host.
+    description: Node container name to its log directory on this host (without O(store)).
     type: dict
-    required: true
+    default: {}
+  store:
+    description: The log receiver's store of the cluster on this host (the plan's C(cluster.monitoring.logs.store.dir)).
+    type: path
+  nodes:
+    description: With O(store), host to the names of its nodes to read.
+    type: dict
+    default: {}
   since:
     description: The window, back from now - C(30s), C(15m), C(2h), C(1d).
     type: str
@@ -61,12 +71,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 files:
-  description: Node name to the file written for it on this host.
+  description: Node name (C(<host>/<node>) with O(store)) to the file written for it on this host.
   returned: always
   type: dict
   sample: {ray-worker-1: /tmp/ray-cluster-logs/ray-worker-1.log}
 lines:
-  description: Node name to the number of lines written for it.
+  description: Node name (C(<host>/<node>) with O(store)) to the number of lines written for it.
   returned: always
   type: dict
   sample: {ray-worker-1: 42}
@@ -78,7 +88,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._log_read import parse_duration, write_node_logs
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._log_read import (
+    parse_duration,
+    write_node_logs,
+    write_store_logs,
+)
 
 
 def _container_output(module: AnsibleModule, docker: str | None, name: str, seconds: int) -> str:
@@ -91,7 +105,9 @@ def _container_output(module: AnsibleModule, docker: str | None, name: str, seco
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "dirs": {"type": "dict", "required": True},
+            "dirs": {"type": "dict", "default": {}},
+            "store": {"type": "path"},
+            "nodes": {"type": "dict", "default": {}},
             "since": {"type": "str", "default": "15m"},
             "pattern": {"type": "str", "default": ""},
             "dest": {"type": "path", "required": True},
@@ -110,6 +126,14 @@ def main() -> None:
     os.makedirs(params["dest"], mode=0o700, exist_ok=True)
     since = time.time() - seconds
     files, lines = {}, {}
+    if params["store"]:
+        for host, names in sorted(params["nodes"].items()):
+            os.makedirs(os.path.join(params["dest"], host), mode=0o700, exist_ok=True)
+            for name in sorted(names or []):
+                path = os.path.join(params["dest"], host, f"{name}.log")
+                lines[f"{host}/{name}"] = write_store_logs(params["store"], host, name, since, params["pattern"], path)
+                files[f"{host}/{name}"] = path
+        module.exit_json(changed=False, files=files, lines=lines)
     for name, directory in sorted(params["dirs"].items()):
         path = os.path.join(params["dest"], f"{name}.log")
         output = _container_output(module, docker, name, seconds)

@@ -352,7 +352,8 @@ def wait_for(what: str, check: Any, timeout: float, step: float = 2.0) -> float:
 
 # A driver (run in the head container, which has the token) whose one task runs on the Ray node at
 # argv[1]:argv[2] (address, node manager port) and prints: argv[3] == "marker": the line argv[4];
-# "bytes": argv[4] bytes, in 1000-byte lines.
+# "bytes": argv[4] bytes, in 1000-byte lines; "lines": argv[4] = "<prefix>:<count>:<seconds between>",
+# the lines <prefix>-0 ... <prefix>-<count - 1>.
 NODE_PRINT = r"""
 import sys
 import ray
@@ -366,6 +367,13 @@ def say(mode, arg):
     if mode == "marker":
         print(arg, flush=True)
         return 1
+    if mode == "lines":
+        import time
+        prefix, count, pause = arg.split(":")
+        for i in range(int(count)):
+            print(f"{prefix}-{i}", flush=True)
+            time.sleep(float(pause))
+        return int(count)
     line = "y" * 999
     for _ in range(int(arg) // 1000):
         print(line)
@@ -394,6 +402,47 @@ def grep_node_logs(host: str, node: str, text: str) -> list[str]:
     """The files under the node's log directory (on its server) that hold ``text``."""
     out = server(host, "grep", "-rlF", "--", text, node_log_dir(host, node), check=False)
     return [line for line in out.splitlines() if line]
+
+
+def docker_cli(*argv: str) -> str:
+    """The machine's own Docker client (the lab's engine): its standard output."""
+    return subprocess.run(["docker", *argv], capture_output=True, text=True, check=True).stdout
+
+
+_REACH = (
+    "import json, socket, sys\n"
+    "out = {}\n"
+    "for port in sys.argv[2:]:\n"
+    "    try:\n"
+    "        socket.create_connection((sys.argv[1], int(port)), timeout=3).close(); out[port] = True\n"
+    "    except OSError:\n"
+    "        out[port] = False\n"
+    "print(json.dumps(out))\n"
+)
+
+
+def reach(container: str, host_ip: str, ports: list[int], *, on_server: bool) -> dict[int, bool]:
+    """Which TCP ports of ``host_ip`` accept a connection from a lab server (``on_server``) or a lab container."""
+    argv = ["python3", "-c", _REACH, host_ip, *map(str, ports)]
+    out = server(container, *argv) if on_server else docker_cli("exec", container, *argv)
+    return {int(port): opened for port, opened in json.loads(out).items()}
+
+
+OUTSIDER = "ray-lab-outsider"
+
+
+def outsider_reach(targets: dict[str, list[int]]) -> dict[str, dict[int, bool]]:
+    """From a container on the lab network that is no cluster member and no admin source: which of
+    each address's ports accept a connection."""
+    network = docker_cli("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", "ray-lab-84").strip()
+    docker_cli(
+        "run", "-d", "--rm", "--name", OUTSIDER, "--network", network,
+        "--label", "com.wizardsofts.ray_cluster.lab=outsider", "wizardsofts-lab/python:3.11-bookworm", "sleep", "300",
+    )  # fmt: skip
+    try:
+        return {ip: reach(OUTSIDER, ip, ports, on_server=False) for ip, ports in targets.items()}
+    finally:
+        docker_cli("rm", "-f", OUTSIDER)
 
 
 if __name__ == "__main__":

@@ -45,14 +45,23 @@ def test_every_node_has_its_log_directory_on_its_server() -> None:
         assert timer.is_enabled and timer.is_running, f"{host}: the pruner's timer is not running"
 
 
-def test_a_task_printing_200_mb_stays_within_the_node_budget() -> None:
-    logs = plan()["cluster"]["node_logs"]
+def test_a_task_printing_200_mb_stays_within_the_node_budget_and_the_store_budget() -> None:
+    the_plan = plan()
+    logs = the_plan["cluster"]["node_logs"]
+    aggregation = the_plan["cluster"]["monitoring"].get("logs") or {}
     path = node_log_dir(HOST, NODE)
-    peak, stop = [0], threading.Event()
+    # Disk use sampled twice a second: the node's directory on its server and, with log aggregation,
+    # the store on the monitoring host (which goes on receiving after the task ends).
+    watched = {"node": (HOST, path)}
+    if aggregation:
+        watched["store"] = (aggregation["receiver"]["host"], aggregation["store"]["dir"])
+    peak, last, stop = dict.fromkeys(watched, 0), dict.fromkeys(watched, 0), threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
-            peak[0] = max(peak[0], disk_use(HOST, path))
+            for key, (host, where) in watched.items():
+                last[key] = disk_use(host, where)
+                peak[key] = max(peak[key], last[key])
             time.sleep(0.5)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -60,20 +69,28 @@ def test_a_task_printing_200_mb_stays_within_the_node_budget() -> None:
     started = time.time()
     try:
         lines = node_print(HOST, NODE, "bytes", str(PRINTED))
+        seconds = time.time() - started
+        if aggregation:
+            # Until the store has stopped growing (the shipper has caught up).
+            previous = -1
+            while last["store"] != previous and time.time() - started < 300:
+                previous = last["store"]
+                time.sleep(8)
     finally:
         stop.set()
         sampler.join(timeout=30)
-    seconds = time.time() - started
     assert int(lines) == PRINTED // 1000
     # Ray rotated the task's output: the worker's file and its backups, never more.
     files = server(HOST, "ls", current_logs(HOST, path)).split()
     rotated = [name for name in files if re.fullmatch(r"worker-.*\.out\.[0-9]+", name)]
     assert len(rotated) >= logs["file_backups"], f"no rotated worker output files under {path}: {files}"
-    assert peak[0] <= logs["budget"], f"{path} took {peak[0]} bytes, above its budget of {logs['budget']}"
-    log(
-        f"{PRINTED // 10**6} MB printed in {seconds:.0f} s by a task on {HOST}/{NODE}: its log directory peaked at"
-        f" {peak[0] / 2**20:.1f} MiB (budget {logs['budget'] / 2**20:.0f} MiB)"
-    )
+    assert peak["node"] <= logs["budget"], f"{path} took {peak['node']} bytes, above its budget of {logs['budget']}"
+    measured = f"its log directory peaked at {peak['node'] / 2**20:.1f} MiB (budget {logs['budget'] / 2**20:.0f} MiB)"
+    if aggregation:
+        budget = aggregation["store"]["budget"]
+        assert peak["store"] <= budget, f"the store took {peak['store']} bytes, above its budget of {budget}"
+        measured += f", the store {peak['store'] / 2**20:.1f} MiB (budget {budget / 2**20:.0f} MiB)"
+    log(f"{PRINTED // 10**6} MB printed in {seconds:.0f} s by a task on {HOST}/{NODE}: {measured}")
 
 
 def test_the_server_prunes_a_node_directory_beyond_its_budget() -> None:
@@ -106,14 +123,24 @@ def test_logs_playbook_fetches_a_marker_from_the_chosen_node(tmp_path: Path) -> 
     assert node_print(HOST, NODE, "marker", marker) == "1"
     files = grep_node_logs(HOST, NODE, marker)
     assert files and all("/logs/worker-" in f for f in files), files
-    chosen = json.dumps({"ray_logs_nodes": [f"{HOST}/{NODE}"], "ray_logs_dest": str(tmp_path), "ray_logs_pattern": marker})
+    # From the servers themselves (the path without log aggregation; with it, the store: test_35).
+    chosen = json.dumps(
+        {
+            "ray_logs_nodes": [f"{HOST}/{NODE}"],
+            "ray_logs_dest": str(tmp_path),
+            "ray_logs_pattern": marker,
+            "ray_logs_source": "servers",
+        }
+    )
     run = playbook("playbooks/logs.yml", "--limit", HOST, "-e", chosen)
     assert run.rc == 0, run
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.log")) == [Path(HOST, f"{NODE}.log")]
     text = Path(tmp_path, HOST, f"{NODE}.log").read_text()
     assert f"{marker}\n" in text and "==> session_" in text, text
     # Every node by default (the last 15 minutes): one file per planned node of the chosen server.
-    every = playbook("playbooks/logs.yml", "--limit", HOST, "-e", f"ray_logs_dest={tmp_path}/all")
+    every = playbook(
+        "playbooks/logs.yml", "--limit", HOST, "-e", f"ray_logs_dest={tmp_path}/all", "-e", "ray_logs_source=servers"
+    )
     assert every.rc == 0, every
     wanted = sorted(f"{name}.log" for name in plan()["hosts"][HOST]["node_log_dirs"])
     assert sorted(p.name for p in Path(tmp_path, "all", HOST).iterdir()) == wanted

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -17,15 +16,18 @@ from labkit import (
     ROOT,
     cluster_token,
     compose_files,
+    docker_cli,
     get,
     lab_host,
     lab_hosts,
     log,
     monitoring,
+    outsider_reach,
     password,
     plan,
     playbook,
     query,
+    reach,
     scraped,
     server,
     wait_for,
@@ -37,7 +39,6 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token imp
 
 RULES_TEST = ROOT / "tests" / "lab" / "monitoring" / "rules_test.yml"
 WEBHOOK = "ray-lab-webhook"
-OUTSIDER = "ray-lab-outsider-metrics"
 
 
 def planned_targets() -> set[tuple[str, str, str]]:
@@ -180,27 +181,6 @@ def test_the_web_endpoints_need_the_login() -> None:
     assert secret not in server(head, "cat", monitoring()["project"]["file"])
 
 
-def _reach(container: str, host_ip: str, ports: list[int], *, on_server: bool) -> dict[int, bool]:
-    probe = (
-        "import json, socket, sys\n"
-        "out = {}\n"
-        "for port in sys.argv[2:]:\n"
-        "    try:\n"
-        "        socket.create_connection((sys.argv[1], int(port)), timeout=3).close(); out[port] = True\n"
-        "    except OSError:\n"
-        "        out[port] = False\n"
-        "print(json.dumps(out))\n"
-    )
-    argv = ["python3", "-c", probe, host_ip, *map(str, ports)]
-    out = server(container, *argv) if on_server else _docker("exec", container, *argv)
-    return {int(port): opened for port, opened in json.loads(out).items()}
-
-
-def _docker(*argv: str) -> str:
-
-    return subprocess.run(["docker", *argv], capture_output=True, text=True, check=True).stdout
-
-
 def test_metrics_ports_answer_the_monitoring_host_only() -> None:
     p = plan()
     host = "lab-81"
@@ -208,33 +188,14 @@ def test_metrics_ports_answer_the_monitoring_host_only() -> None:
     ports = [node["ports"]["metrics_export"] for node in p["hosts"][host]["nodes"]]
     ports += [monitoring()["node_exporter_port"], monitoring()["docker_metrics_port"]]
     # Another member (not the monitoring host) and a lab container that is no member: no answer.
-    assert not any(_reach("lab-80", ip, ports, on_server=True).values())
-    network = _docker("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", "ray-lab-84").strip()
-    _docker(
-        "run",
-        "-d",
-        "--rm",
-        "--name",
-        OUTSIDER,
-        "--network",
-        network,
-        "--label",
-        "com.wizardsofts.ray_cluster.lab=outsider",
-        "wizardsofts-lab/python:3.11-bookworm",
-        "sleep",
-        "300",
-    )
-    try:
-        outside = _reach(OUTSIDER, ip, ports, on_server=False)
-        web = _reach(
-            OUTSIDER, monitoring()["ip"], [monitoring()["prometheus_port"], monitoring()["alertmanager_port"]], on_server=False
-        )
-    finally:
-        _docker("rm", "-f", OUTSIDER)
+    assert not any(reach("lab-80", ip, ports, on_server=True).values())
+    web_ports = [monitoring()["prometheus_port"], monitoring()["alertmanager_port"]]
+    seen = outsider_reach({ip: ports, monitoring()["ip"]: web_ports})
+    outside, web = seen[ip], seen[monitoring()["ip"]]
     assert not any(outside.values()), outside
     assert not any(web.values()), web
     # The monitoring host does reach them (it scrapes them).
-    assert all(_reach(monitoring()["host"], ip, ports, on_server=True).values())
+    assert all(reach(monitoring()["host"], ip, ports, on_server=True).values())
     log(
         f"{host}'s metrics ports {ports}: closed to lab-80 and to a non-member, open to {monitoring()['host']}; "
         "Prometheus's and Alertmanager's ports closed to the non-member"
@@ -242,7 +203,7 @@ def test_metrics_ports_answer_the_monitoring_host_only() -> None:
 
 
 def notifications() -> list[dict[str, Any]]:
-    out = _docker("exec", WEBHOOK, "cat", "/srv/alerts.jsonl")
+    out = docker_cli("exec", WEBHOOK, "cat", "/srv/alerts.jsonl")
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -290,14 +251,14 @@ def test_a_whole_server_down_pages_once_not_once_per_worker() -> None:
     container = lab_hosts()[host]
     nodes = [node["name"] for node in plan()["hosts"][host]["nodes"]]
     since = len(notifications())
-    _docker("stop", container)
+    docker_cli("stop", container)
     try:
         fired = wait_for("RayHostDown at the webhook", lambda: _seen(since, "RayHostDown", "firing", host=host), 150)
         # Longer than Alertmanager's group wait: whatever else this outage would send has arrived by then.
         time.sleep(15)
         firing = [message for message in notifications()[since:] if message["status"] == "firing"]
     finally:
-        _docker("start", container)
+        docker_cli("start", container)
     alerts = sorted((a["labels"]["alertname"], a["labels"].get("host", "")) for m in firing for a in m["alerts"])
     assert len(firing) == 1, firing
     assert alerts == [("RayHostDown", host)], alerts

@@ -5,7 +5,8 @@
 Each case's inputs are below; what the planner made of them is stored under
 ``tests/unit/fixtures/rendering/<case>/``: ``plan.json`` (the whole plan, firewall rules included,
 keys in the planner's order), one ``<host>.<kind>.compose.yaml`` per non-empty compose project and,
-with monitoring, one ``<host>.monitoring_<path>`` per file the ray_monitoring role writes.
+with monitoring, one ``<host>.monitoring_<path>`` per file the ray_monitoring role writes (with log
+aggregation, the shippers' and the receiver's configurations, the receiver's certificate and pruner).
 A change to any byte fails here. When a change is meant, write the files again with
 ``RAY_CLUSTER_WRITE_RENDERINGS=1 python -m pytest tests/unit/plugins/module_utils/test_rendering.py``
 and review the diff.
@@ -117,9 +118,27 @@ MONITORING_GROUP = {
     "ray_cluster_monitoring_alert_for": "1m",
 }
 MONITORING = {host: {**hvars, **MONITORING_GROUP} for host, hvars in LOCAL.items()}
-MONITORING_HOSTS = {"monitoring": ["lab-81"]}
+MONITORING_HOSTS = {"monitoring": ["lab-81"], "logs": ["lab-81"]}
 # The login's hash in the stored web.yml (a made-up bcrypt hash: the rendering takes the hash, never a password).
 PASSWORD_HASH = "$2b$10$" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQ"
+
+# Log aggregation on the monitoring case's servers: a small store and queue, a custom port, store and age.
+LOGS_GROUP = {
+    "ray_cluster_log_aggregation": True,
+    "ray_cluster_log_receiver_port": 2600,
+    "ray_cluster_log_store_dir": "/srv/ray-logs/",
+    "ray_cluster_log_store_budget": "192m",
+    "ray_cluster_log_store_max_age_days": 3,
+    "ray_cluster_log_queue_max": "256m",
+}
+LOGS = {host: {**hvars, **LOGS_GROUP} for host, hvars in MONITORING.items()}
+# The receiver's certificate as the shippers get it (made-up text: the rendering copies it as it is).
+RECEIVER_CERT = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBszCCAVmgAwIBAgIUFAKEfakeFAKEfakeFAKEfakeFAKEfakeMAoGCCqGSM49BAMC\n"
+    "MBsxGTAXBgNVBAMMEHJheS1sb2ctcmVjZWl2ZXIwHhcNMjYwMTAxMDAwMDAwWhcN\n"
+    "-----END CERTIFICATE-----\n"
+)
 
 # (case, head hosts, worker hosts, host variables)
 CASES: list[tuple[str, list[str], list[str], dict[str, dict[str, Any]]]] = [
@@ -128,6 +147,7 @@ CASES: list[tuple[str, list[str], list[str], dict[str, dict[str, Any]]]] = [
     ("dual-stack", ["alpha"], ["alpha", "beta", "gamma"], DUAL),
     ("redis", ["beta"], ["alpha", "beta"], REDIS),
     ("monitoring", ["lab-84"], ["lab-84", "lab-80", "lab-81", "lab-82"], MONITORING),
+    ("logs", ["lab-84"], ["lab-84", "lab-80", "lab-81", "lab-82"], LOGS),
 ]
 
 
@@ -143,7 +163,7 @@ def renderings(
             text = compose_content(plan, host, kind, FINGERPRINT)
             if text:
                 files[f"{host}.{kind}.compose.yaml"] = text
-        for path, text in monitoring_files(plan, host, PASSWORD_HASH).items():
+        for path, text in monitoring_files(plan, host, PASSWORD_HASH, receiver_cert=RECEIVER_CERT).items():
             files[f"{host}.monitoring{path.replace('/', '_')}"] = text
     return files
 
