@@ -36,8 +36,10 @@ STATE_PATH = "/var/lib/rsyslog"
 NODE_LOGS_PATH = "/ray-logs"
 CONTAINERS_PATH = "/docker-containers"
 STORE_PATH = "/store"
-# Ray's files the shipper follows (its rotated ones, ``raylet.out.1``, are the same files renamed).
-RAY_FILE_PATTERNS = ("*.out", "*.err", "*.log")
+# Ray's files the shipper follows: its output and logs and their rotated names (``raylet.out.1``,
+# ``agent.1.log``): imfile knows a file by its inode, so it reads a file it has not finished after Ray
+# renames it, from where it was, without reading it again.
+RAY_FILE_PATTERNS = ("*.out*", "*.err*", "*.log")
 # How often the receiver's pruner also runs on its own (age, and rotated files left over).
 STORE_PRUNE_INTERVAL_S = 60
 

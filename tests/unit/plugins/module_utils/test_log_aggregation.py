@@ -315,7 +315,7 @@ def test_the_shipper_config_names_its_host_the_cluster_and_the_receiver(lab_host
     assert 'tls.permittedPeer=["ray-log-receiver"]' in text
     assert f'queue.maxDiskSpace="{200 * MIB}"' in text
     # Ray's files of every node under the mounted log directory, and the containers' output by node.
-    for pattern in ("*.out", "*.err", "*.log"):
+    for pattern in ("*.out*", "*.err*", "*.log"):
         assert f'File="/ray-logs/*/session_*/logs/{pattern}"' in text
     assert 'File="/docker-containers/*/*-json.log"' in text
     assert "$!attrs!RAY_CLUSTER_NODE" in text
