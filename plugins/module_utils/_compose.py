@@ -183,6 +183,26 @@ def logging_options(cluster: dict[str, Any], env: str = "") -> dict[str, Any]:
     return {"driver": "json-file", "options": {**({"env": env} if env else {}), **options}}
 
 
+def stack_service(
+    cluster: dict[str, Any], name: str, entrypoint: list[str], command: list[str], volumes: list[str]
+) -> dict[str, Any]:
+    """A service of the monitoring image (the monitoring stack, the exporters, the log shipper and
+    receiver): host network, restarted unless stopped, labelled with the cluster and its name."""
+    prefix = cluster["label_prefix"]
+    return {
+        "image": cluster["monitoring"]["image"],
+        "container_name": name,
+        "network_mode": "host",
+        "restart": "unless-stopped",
+        "entrypoint": entrypoint,
+        "command": command,
+        "labels": {f"{prefix}.cluster": cluster["name"], f"{prefix}.service": name},
+        "logging": logging_options(cluster),
+        "stop_grace_period": "30s",
+        "volumes": volumes,
+    }
+
+
 def compose_service(
     host: str,
     node: dict[str, Any],

@@ -27,7 +27,7 @@ from typing import Any
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import (
     MANAGED_HEADER,
     NODE_NAME_ENV,
-    logging_options,
+    stack_service,
 )
 
 # Inside the containers.
@@ -164,20 +164,8 @@ def store_prune_script(plan: dict[str, Any]) -> str:
 
 
 def _service(cluster: dict[str, Any], name: str, volumes: list[str], entrypoint: list[str], command: list[str]) -> dict[str, Any]:
-    prefix = cluster["label_prefix"]
-    return {
-        "image": cluster["monitoring"]["image"],
-        "container_name": name,
-        "network_mode": "host",
-        "restart": "unless-stopped",
-        "user": "root",  # reads the nodes' files and the engine's container logs (root's); the receiver writes the store
-        "entrypoint": entrypoint,
-        "command": command,
-        "labels": {f"{prefix}.cluster": cluster["name"], f"{prefix}.service": name},
-        "logging": logging_options(cluster),
-        "stop_grace_period": "30s",
-        "volumes": volumes,
-    }
+    # As root: the shipper reads the nodes' files and the engine's container logs (root's), the receiver writes the store.
+    return {**stack_service(cluster, name, entrypoint, command, volumes), "user": "root"}
 
 
 def shipper_service(plan: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,11 @@ import hashlib
 import json
 from typing import Any
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import MANAGED_HEADER, logging_options
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import (
+    MANAGED_HEADER,
+    logging_options,
+    stack_service,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._log_files import (
     log_files,
     receiver_service,
@@ -420,19 +424,7 @@ def _grafana_service(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def _service(cluster: dict[str, Any], name: str, entrypoint: str, command: list[str], volumes: list[str]) -> dict[str, Any]:
-    prefix = cluster["label_prefix"]
-    return {
-        "image": cluster["monitoring"]["image"],
-        "container_name": name,
-        "network_mode": "host",
-        "restart": "unless-stopped",
-        "entrypoint": [entrypoint],
-        "command": command,
-        "labels": {f"{prefix}.cluster": cluster["name"], f"{prefix}.service": name},
-        "logging": logging_options(cluster),
-        "stop_grace_period": "30s",
-        "volumes": volumes,
-    }
+    return stack_service(cluster, name, [entrypoint], command, volumes)
 
 
 def monitoring_compose(plan: dict[str, Any]) -> str:
