@@ -445,6 +445,17 @@ def outsider_reach(targets: dict[str, list[int]]) -> dict[str, dict[int, bool]]:
         docker_cli("rm", "-f", OUTSIDER)
 
 
+def store_grep(text: str, host: str = "") -> list[str]:
+    """The log store's lines (``path:line``, on the monitoring host) that hold ``text``, under one host's
+    directory or all; none without log aggregation."""
+    logs = plan()["cluster"]["monitoring"].get("logs") if plan()["cluster"]["monitoring"] else None
+    if not logs:
+        return []
+    where = f"{logs['store']['dir']}/{host}" if host else logs["store"]["dir"]
+    out = server(logs["receiver"]["host"], "grep", "-rF", "--", text, where, check=False)
+    return [line for line in out.splitlines() if line]
+
+
 if __name__ == "__main__":
     # python tests/lab/labkit.py record-start-times FILE   (molecule/default/converge.yml)
     if sys.argv[1:2] != ["record-start-times"] or len(sys.argv) != 3:

@@ -19,6 +19,7 @@ from labkit import (
     ray_containers,
     scraped,
     server,
+    store_grep,
     wait_for,
     wait_whole,
 )
@@ -127,6 +128,10 @@ def test_resize_one_worker_with_a_tag_limited_rerun(tmp_path: Path) -> None:
     wait_whole(inventory)
     kept = grep_node_logs("lab-81", "ray-worker-2", marker)
     assert kept and all("/logs/" in path for path in kept), f"the recreated worker lost its earlier logs: {kept}"
+    if plan()["cluster"]["monitoring"].get("logs"):
+        # And in the log store, under its host and node.
+        stored = [line.split(":", 1)[0].split("/")[-2:] for line in store_grep(marker)]
+        assert len(stored) == 1 and stored[0][0] == "lab-81" and stored[0][1].startswith("ray-worker-2.log"), stored
     # Back to the inventory as it is: again only that one container is recreated.
     run = playbook("site.yml", "--tags", "ray_worker", "--limit", "lab-81")
     assert run.rc == 0 and run.changed_hosts() == {"lab-81"}, run

@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from labkit import log, node_print, outsider_reach, plan, playbook, reach, server, wait_for
+from labkit import log, node_print, outsider_reach, plan, playbook, reach, server, store_grep, wait_for
 
 # Workers on three servers (lab-84, the monitoring host, is the fourth).
 NODES = [("lab-80", "ray-worker-2"), ("lab-81", "ray-worker-1"), ("lab-82", "ray-worker-1")]
@@ -17,14 +17,6 @@ NODES = [("lab-80", "ray-worker-2"), ("lab-81", "ray-worker-1"), ("lab-82", "ray
 
 def logs_plan() -> dict:
     return plan()["cluster"]["monitoring"]["logs"]
-
-
-def store_grep(text: str, host: str = "") -> list[str]:
-    """The store's lines (``path:line``) that hold ``text``, under one host's directory or all."""
-    logs = logs_plan()
-    where = f"{logs['store']['dir']}/{host}" if host else logs["store"]["dir"]
-    out = server(logs["receiver"]["host"], "grep", "-rF", "--", text, where, check=False)
-    return [line for line in out.splitlines() if line]
 
 
 def test_markers_on_three_servers_reach_the_store_within_10_s_tagged_with_their_node(tmp_path: Path) -> None:
