@@ -37,6 +37,10 @@ def test_markers_on_three_servers_reach_the_store_within_10_s_tagged_with_their_
         assert path.startswith(f"{store}/{host}/{node}.log"), path
         stamp, source, text = line.split(" ", 2)
         assert stamp.startswith(time.strftime("%Y-%m-%d", time.gmtime())) and "/worker-" in source and text == marker, line
+    # Each node's container output is there too (what `ray start` printed), in its node's file.
+    for host, node in NODES:
+        output = [line for line in store_grep("Local node IP", host) if line.split(":", 1)[0].split("/")[-1].startswith(node)]
+        assert output and all(" container " in line for line in output), (host, node, output)
     # playbooks/logs.yml returns each from the store, in its node's file only.
     pattern = "|".join(markers.values())
     run = playbook("playbooks/logs.yml", "-e", json.dumps({"ray_logs_dest": str(tmp_path), "ray_logs_pattern": pattern}))
