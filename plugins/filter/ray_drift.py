@@ -13,6 +13,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift imp
     compose_drift,
     docker_drift,
     image_drift,
+    recreated_containers,
     ufw_drift,
 )
 
@@ -54,6 +55,11 @@ def ray_compose_drift(
     return _judged("ray_compose_drift", compose_drift, probe, plan, host, kind, token_fingerprint or "", token_sha256 or "")
 
 
+def ray_compose_recreated(probe: Any, plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> list[str]:
+    """The host's read + the plan + one project -> the running containers the ray_compose role would recreate."""
+    return _judged("ray_compose_recreated", recreated_containers, probe, plan, host, kind, token_fingerprint or "")
+
+
 class FilterModule:
     """Filters of wizardsofts.ray_cluster that judge a host's read against each role."""
 
@@ -63,4 +69,5 @@ class FilterModule:
             "ray_docker_drift": ray_docker_drift,
             "ray_image_drift": ray_image_drift,
             "ray_compose_drift": ray_compose_drift,
+            "ray_compose_recreated": ray_compose_recreated,
         }

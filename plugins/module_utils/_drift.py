@@ -191,15 +191,42 @@ def compose_drift(
     if not docker or docker.get("info") is None:
         return [*problems, "docker: not answering, the containers cannot be read"] if wanted else problems
     prefix = cluster["label_prefix"]
-    containers = {
-        str(c.get("Name", "")).lstrip("/"): c
-        for c in docker.get("containers") or []
-        if ((c.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.project") == project["name"]
-    }
+    containers = _project_containers(docker, project["name"])
     for name, service in compose_services(plan, host, kind, token_fingerprint).items():
         problems += _container_drift(containers.get(name), name, f"{prefix}.spec", service["labels"][f"{prefix}.spec"])
     problems += [f"{name}: not in the plan" for name in sorted(set(containers) - set(project["services"]))]
     return problems
+
+
+def _project_containers(docker: Mapping[str, Any], project: str) -> dict[str, Mapping[str, Any]]:
+    """The read containers of one compose project, by name."""
+    return {
+        str(c.get("Name", "")).lstrip("/"): c
+        for c in docker.get("containers") or []
+        if ((c.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.project") == project
+    }
+
+
+def recreated_containers(
+    probe: Mapping[str, Any], plan: Mapping[str, Any], host: str, kind: str, token_fingerprint: str = ""
+) -> list[str]:
+    """The running containers of one of the host's projects that the ray_compose role would recreate:
+    those the plan still has, created from another spec (a new image tag, token, size or option).
+    site.yml stops such workers before it recreates the head, so they do not restart in a loop
+    against a head they can no longer join while it starts."""
+    docker = probe.get("docker") or {}
+    if docker.get("info") is None:
+        return []
+    project = plan["hosts"][host]["projects"][kind]
+    containers = _project_containers(docker, project["name"])
+    label = f"{plan['cluster']['label_prefix']}.spec"
+    return [
+        name
+        for name, service in compose_services(dict(plan), host, kind, token_fingerprint).items()
+        if name in containers
+        and ((containers[name].get("State") or {}).get("Running"))
+        and ((containers[name].get("Config") or {}).get("Labels") or {}).get(label) != service["labels"][label]
+    ]
 
 
 def node_logs_drift(probe: Mapping[str, Any], plan: Mapping[str, Any], host: str, kind: str) -> list[str]:

@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_drift import (
     FilterModule,
     ray_compose_drift,
+    ray_compose_recreated,
     ray_docker_drift,
     ray_image_drift,
     ray_ufw_drift,
@@ -24,6 +25,7 @@ def test_filters_are_registered() -> None:
         "ray_docker_drift": ray_docker_drift,
         "ray_image_drift": ray_image_drift,
         "ray_compose_drift": ray_compose_drift,
+        "ray_compose_recreated": ray_compose_recreated,
     }
 
 
@@ -38,6 +40,10 @@ def test_a_skipped_read_is_named() -> None:
         (lambda: ray_image_drift("not a read", "ray:1"), "ray_image_drift: expected the ray_cluster_deployed result"),
         (lambda: ray_compose_drift({}, {"cluster": {}}, "lab-80", "workers"), "ray_compose_drift: 'hosts'"),
         (
+            lambda: ray_compose_recreated({"docker": {"info": {}}}, {"cluster": {}}, "lab-80", "workers"),
+            "ray_compose_recreated: 'hosts'",
+        ),
+        (
             lambda: ray_docker_drift(
                 {"docker": {"info": {}}, "services": {}}, [], "{}", "25.0", "latest", "/etc/docker/daemon.json"
             ),
@@ -48,7 +54,7 @@ def test_a_skipped_read_is_named() -> None:
             "ray_ufw_drift: ",
         ),
     ],
-    ids=["not-a-read", "plan-without-hosts", "bad-minimum", "unparsable-rules"],
+    ids=["not-a-read", "plan-without-hosts", "recreated-plan-without-hosts", "bad-minimum", "unparsable-rules"],
 )
 def test_errors_are_filter_errors(call: Any, message: str) -> None:
     with pytest.raises(AnsibleFilterError) as error:

@@ -16,6 +16,7 @@ from planner_cases import FINGERPRINT
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content, compose_services
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import (
     compose_drift,
+    recreated_containers,
     docker_drift,
     image_drift,
     sha256_text,
@@ -300,6 +301,31 @@ def test_a_new_token_or_plan_shows_on_every_container(plan: dict[str, Any], lab_
     changed = compose_drift(probe, bigger, "lab-80", "workers", FINGERPRINT, sha256_text(TOKEN_TEXT))
     assert "/opt/ray-cluster/workers/compose.yaml: differs from the plan" in changed
     assert sum("created from another spec" in line for line in changed) == 4
+
+
+def test_the_recreated_containers_are_the_running_ones_from_another_spec(
+    plan: dict[str, Any], lab_hosts: dict[str, dict[str, Any]]
+) -> None:
+    probe = matching_probe(plan, "lab-80")
+    workers = [n["name"] for n in plan["hosts"]["lab-80"]["nodes"] if n["role"] == "worker"]
+    assert len(workers) == 4
+    assert recreated_containers(probe, plan, "lab-80", "workers", FINGERPRINT) == []
+    # A new token: every worker; a worker already stopped or gone is not "running from another spec".
+    _container_state(workers[1], Running=False, Status="exited")(probe)
+    _drop_container(workers[2])(probe)
+    assert recreated_containers(probe, plan, "lab-80", "workers", "cd" * 16) == [workers[0], workers[3]]
+    # One worker's own spec: that worker only; an unhealthy one from the planned spec is not recreated.
+    probe = matching_probe(plan, "lab-80")
+    _container_label(workers[2], SPEC_LABEL, "0" * 16)(probe)
+    _container_state(workers[0], Health={"Status": "unhealthy"})(probe)
+    assert recreated_containers(probe, plan, "lab-80", "workers", FINGERPRINT) == [workers[2]]
+    # A worker the plan no longer has is removed, not recreated; the head's project is judged on its own.
+    lab_hosts["lab-80"]["ray_worker_count"] = 3
+    smaller = build_plan(["lab-84"], list(lab_hosts), lab_hosts)
+    assert recreated_containers(matching_probe(plan, "lab-80"), smaller, "lab-80", "workers", FINGERPRINT) == []
+    head = matching_probe(plan, "lab-84")
+    assert recreated_containers(head, plan, "lab-84", "head", "cd" * 16) == ["ray-head"]
+    assert recreated_containers({}, plan, "lab-84", "head", FINGERPRINT) == []
 
 
 def test_a_read_that_did_not_happen_never_matches(plan: dict[str, Any]) -> None:
