@@ -127,6 +127,7 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
         "alertmanager_url": f"http://{alertmanager}",
         "scrape_interval": settings["ray_cluster_monitoring_scrape_interval"],
         "alert_for": settings["ray_cluster_monitoring_alert_for"],
+        "group_interval": settings["ray_cluster_alertmanager_group_interval"],
         "retention_time": settings["ray_cluster_monitoring_retention_time"],
         "retention_size": f"{parse_size(settings['ray_cluster_monitoring_retention_size']) // 2**20}MB",
         "webhook_urls": list(settings["ray_cluster_alertmanager_webhook_urls"]),

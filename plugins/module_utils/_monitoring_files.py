@@ -211,7 +211,7 @@ def alertmanager_config(plan: dict[str, Any]) -> str:
             "receiver": "ray_cluster",
             "group_by": ["cluster", "host"],
             "group_wait": "10s",
-            "group_interval": "1m",
+            "group_interval": monitoring["group_interval"],
             "repeat_interval": "4h",
         },
         "receivers": [receiver],

@@ -98,6 +98,8 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_monitoring_scrape_interval": "15s",
     # How long a condition must hold before its alert fires.
     "ray_cluster_monitoring_alert_for": "2m",
+    # How long Alertmanager waits before it sends what changed in a group it has notified (new alerts, resolutions).
+    "ray_cluster_alertmanager_group_interval": "1m",
     "ray_cluster_monitoring_retention_time": "15d",
     "ray_cluster_monitoring_retention_size": "10g",
     # Where the monitoring host keeps the web login's password (root only; ray_cluster_monitoring_password
@@ -408,6 +410,7 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_monitoring_image", _image_name),
     ("ray_cluster_monitoring_scrape_interval", _duration),
     ("ray_cluster_monitoring_alert_for", _duration),
+    ("ray_cluster_alertmanager_group_interval", _duration),
     ("ray_cluster_monitoring_retention_time", _duration),
     ("ray_cluster_monitoring_retention_size", _size_text),
     ("ray_cluster_monitoring_password_file", _absolute_path),

@@ -16,9 +16,9 @@ from planner_cases import FINGERPRINT
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content, compose_services
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import (
     compose_drift,
-    recreated_containers,
     docker_drift,
     image_drift,
+    recreated_containers,
     sha256_text,
     ufw_drift,
 )

@@ -13,6 +13,7 @@ import subprocess
 import bcrypt
 import pytest
 import yaml
+from conftest import make_lab_hosts
 from planner_cases import HEAD, ErrorCase, Hosts, apply, build, cluster, refusal_test, setting_error
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
@@ -52,6 +53,7 @@ MONITORING_ERRORS: list[ErrorCase] = [
     setting_error("switch-not-boolean", "ray_cluster_monitoring", "maybe"),
     setting_error("scrape-interval", "ray_cluster_monitoring_scrape_interval", "15 seconds"),
     setting_error("alert-for-zero", "ray_cluster_monitoring_alert_for", "0s"),
+    setting_error("group-interval", "ray_cluster_alertmanager_group_interval", "soon"),
     setting_error("retention-time", "ray_cluster_monitoring_retention_time", 15),
     setting_error("retention-size", "ray_cluster_monitoring_retention_size", "lots"),
     setting_error("webhook-not-a-list", "ray_cluster_alertmanager_webhook_urls", "http://hooks.example/x"),
@@ -235,7 +237,12 @@ def test_the_stack_listens_on_the_node_address_with_the_login_and_bounded_retent
 
 
 def test_prometheus_reads_the_password_from_a_file_and_alertmanager_gets_the_webhooks(lab_hosts: Hosts) -> None:
-    plan = monitored(lab_hosts, cluster(ray_cluster_alertmanager_webhook_urls=["https://hooks.example/ray"]))
+    plan = monitored(
+        lab_hosts,
+        cluster(
+            ray_cluster_alertmanager_webhook_urls=["https://hooks.example/ray"], ray_cluster_alertmanager_group_interval="20s"
+        ),
+    )
     config = yaml.safe_load(prometheus_config(plan))
     assert config["alerting"]["alertmanagers"][0]["basic_auth"] == {
         "username": "admin",
@@ -247,6 +254,8 @@ def test_prometheus_reads_the_password_from_a_file_and_alertmanager_gets_the_web
         {"name": "ray_cluster", "webhook_configs": [{"url": "https://hooks.example/ray", "send_resolved": True}]}
     ]
     assert alertmanager["route"]["group_by"] == ["cluster", "host"]
+    assert (alertmanager["route"]["group_wait"], alertmanager["route"]["group_interval"]) == ("10s", "20s")
+    assert yaml.safe_load(alertmanager_config(monitored(make_lab_hosts())))["route"]["group_interval"] == "1m"
     host_down, not_whole = alertmanager["inhibit_rules"]
     assert host_down["source_matchers"] == ["alertname=RayHostDown"] and host_down["equal"] == ["cluster", "host"]
     assert not_whole["target_matchers"] == ["alertname=RayClusterNotWhole"] and not_whole["equal"] == ["cluster"]
