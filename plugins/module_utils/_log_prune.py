@@ -17,16 +17,19 @@ removes its oldest files (by modification time) until it takes at most ``KEEP_SH
 remove anything of an earlier session (a session directory left empty goes too) and, of the current
 one, the files of exited workers (``logs/old``) and the older files Ray's rotation keeps (``x.out.1``,
 ``x.1.log``): never a file a running process still writes (removing it would free nothing and hide
-what is written to it), nor the session's sockets, ports or runtime environments. Symbolic links are
-never followed.
+what is written to it), nor the session's sockets, ports or runtime environments.
+
+It runs as root in directories the containers write, so it never follows a symbolic link, not even one
+that replaces a directory while it runs: it walks and removes through directory descriptors, each
+opened with ``O_NOFOLLOW`` in its parent's, and removes a file only if it is still the file it counted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
-import shutil
 import stat
 import sys
 from collections.abc import Iterator
@@ -45,32 +48,60 @@ class Entry(NamedTuple):
     size: int  # on disk (allocated blocks)
     mtime: float
     removable: bool
+    ident: tuple[int, int] = (0, 0)  # (st_dev, st_ino): removed only if the name still holds this file
 
 
-def current_session(node_dir: str) -> str | None:
-    """The name of the node's current session directory (the ``session_latest`` link's target), if any."""
+# A directory opened in its parent's descriptor: never through a symbolic link.
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_dir(name: str, dir_fd: int | None = None) -> int | None:
     try:
-        target = os.readlink(os.path.join(node_dir, LATEST_LINK))
+        return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    except OSError:
+        return None
+
+
+def _current_session(node_fd: int) -> str | None:
+    try:
+        target = os.readlink(LATEST_LINK, dir_fd=node_fd)
     except OSError:
         return None
     return os.path.basename(target.rstrip("/")) or None
 
 
-def _walk(top: str) -> Iterator[tuple[str, os.stat_result]]:
-    """Every entry under ``top`` (not following symbolic links), with its ``lstat``."""
+def current_session(node_dir: str) -> str | None:
+    """The name of the node's current session directory (the ``session_latest`` link's target), if any."""
+    node_fd = _open_dir(node_dir)
+    if node_fd is None:
+        return None
     try:
-        names = os.listdir(top)
+        return _current_session(node_fd)
+    finally:
+        os.close(node_fd)
+
+
+def _walk(dir_fd: int, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], os.stat_result]]:
+    """Every entry under the directory ``dir_fd`` (its path as names from there), with its ``lstat``;
+    subdirectories are opened in their parent's descriptor without following links."""
+    try:
+        names = os.listdir(dir_fd)
     except OSError:
         return
     for name in names:
-        path = os.path.join(top, name)
         try:
-            info = os.lstat(path)
+            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except OSError:
             continue
-        yield path, info
+        parts = (*prefix, name)
+        yield parts, info
         if stat.S_ISDIR(info.st_mode):
-            yield from _walk(path)
+            sub_fd = _open_dir(name, dir_fd)
+            if sub_fd is not None:
+                try:
+                    yield from _walk(sub_fd, parts)
+                finally:
+                    os.close(sub_fd)
 
 
 def _closed_log(parts: list[str]) -> bool:
@@ -80,18 +111,28 @@ def _closed_log(parts: list[str]) -> bool:
     return parts[1] == "old" or bool(ROTATED_RE.search(parts[-1]))
 
 
-def entries(node_dir: str) -> list[Entry]:
-    """The node directory's regular files: their disk use and whether pruning may remove them."""
-    current = current_session(node_dir)
+def _entries(node_fd: int, node_dir: str) -> list[Entry]:
+    current = _current_session(node_fd)
     found = []
-    for path, info in _walk(node_dir):
+    for parts, info in _walk(node_fd):
         if not stat.S_ISREG(info.st_mode):
             continue
-        parts = os.path.relpath(path, node_dir).split(os.sep)
         in_session = len(parts) > 1 and parts[0].startswith(SESSION_PREFIX) and parts[0] != LATEST_LINK
-        removable = in_session and (parts[0] != current or _closed_log(parts[1:]))
-        found.append(Entry(path, info.st_blocks * 512, info.st_mtime, removable))
+        removable = in_session and (parts[0] != current or _closed_log(list(parts[1:])))
+        path = os.path.join(node_dir, *parts)
+        found.append(Entry(path, info.st_blocks * 512, info.st_mtime, removable, (info.st_dev, info.st_ino)))
     return found
+
+
+def entries(node_dir: str) -> list[Entry]:
+    """The node directory's regular files: their disk use and whether pruning may remove them."""
+    node_fd = _open_dir(node_dir)
+    if node_fd is None:
+        return []
+    try:
+        return _entries(node_fd, node_dir)
+    finally:
+        os.close(node_fd)
 
 
 def removals(found: list[Entry], limit: int, keep_share: float = KEEP_SHARE) -> list[Entry]:
@@ -110,29 +151,81 @@ def removals(found: list[Entry], limit: int, keep_share: float = KEEP_SHARE) -> 
     return chosen
 
 
-def _remove_empty_sessions(node_dir: str, current: str | None) -> None:
+def _remove_tree(dir_fd: int, name: str) -> None:
+    """Remove the directory ``name`` of ``dir_fd`` and what is in it, never through a link."""
+    sub_fd = _open_dir(name, dir_fd)
+    if sub_fd is None:
+        return
+    try:
+        for child in os.listdir(sub_fd):
+            try:
+                info = os.stat(child, dir_fd=sub_fd, follow_symlinks=False)
+                if stat.S_ISDIR(info.st_mode):
+                    _remove_tree(sub_fd, child)
+                else:
+                    os.unlink(child, dir_fd=sub_fd)
+            except OSError:
+                continue
+    finally:
+        os.close(sub_fd)
+    with contextlib.suppress(OSError):
+        os.rmdir(name, dir_fd=dir_fd)
+
+
+def _remove_empty_sessions(node_fd: int, current: str | None) -> None:
     """Earlier sessions' directories whose files are all gone (sockets and empty directories are left in them)."""
-    for name in os.listdir(node_dir):
-        path = os.path.join(node_dir, name)
-        if not name.startswith(SESSION_PREFIX) or name in (LATEST_LINK, current) or os.path.islink(path):
+    for name in os.listdir(node_fd):
+        if not name.startswith(SESSION_PREFIX) or name in (LATEST_LINK, current):
             continue
-        if not any(stat.S_ISREG(info.st_mode) for _path, info in _walk(path)):
-            shutil.rmtree(path, ignore_errors=True)
+        session_fd = _open_dir(name, node_fd)  # a link, or not a directory: None
+        if session_fd is None:
+            continue
+        try:
+            empty = not any(stat.S_ISREG(info.st_mode) for _parts, info in _walk(session_fd))
+        finally:
+            os.close(session_fd)
+        if empty:
+            _remove_tree(node_fd, name)
+
+
+def _unlink(node_fd: int, parts: list[str], ident: tuple[int, int]) -> bool:
+    """Remove the file at ``parts`` under the node's directory, if it is still the file counted."""
+    fds = [node_fd]
+    try:
+        for name in parts[:-1]:
+            sub_fd = _open_dir(name, fds[-1])
+            if sub_fd is None:
+                return False
+            fds.append(sub_fd)
+        info = os.stat(parts[-1], dir_fd=fds[-1], follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode) or (ident != (0, 0) and (info.st_dev, info.st_ino) != ident):
+            return False
+        os.unlink(parts[-1], dir_fd=fds[-1])
+        return True
+    except OSError:
+        return False
+    finally:
+        for fd in fds[1:]:
+            os.close(fd)
 
 
 def prune_node(node_dir: str, limit: int) -> tuple[int, int]:
     """Bring one node's directory within ``limit``: (files removed, bytes freed)."""
-    chosen = removals(entries(node_dir), limit)
-    freed = 0
-    for entry in chosen:
-        try:
-            os.unlink(entry.path)
-            freed += entry.size
-        except OSError:
-            continue
-    if chosen:
-        _remove_empty_sessions(node_dir, current_session(node_dir))
-    return len(chosen), freed
+    node_fd = _open_dir(node_dir)
+    if node_fd is None:
+        return 0, 0
+    try:
+        chosen = removals(_entries(node_fd, node_dir), limit)
+        removed = freed = 0
+        for entry in chosen:
+            if _unlink(node_fd, os.path.relpath(entry.path, node_dir).split(os.sep), entry.ident):
+                removed += 1
+                freed += entry.size
+        if chosen:
+            _remove_empty_sessions(node_fd, _current_session(node_fd))
+        return removed, freed
+    finally:
+        os.close(node_fd)
 
 
 def prune(root: str, limit: int) -> dict[str, tuple[int, int]]:
@@ -143,11 +236,10 @@ def prune(root: str, limit: int) -> dict[str, tuple[int, int]]:
     except FileNotFoundError:
         return report
     for name in names:
-        path = os.path.join(root, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            removed, freed = prune_node(path, limit)
-            if removed:
-                report[name] = (removed, freed)
+        # prune_node opens it without following a link: a link or a file is no node's directory.
+        removed, freed = prune_node(os.path.join(root, name), limit)
+        if removed:
+            report[name] = (removed, freed)
     return report
 
 

@@ -47,6 +47,11 @@ def disk(path: Path) -> int:
     return os.lstat(path).st_blocks * 512
 
 
+def ident(path: Path) -> tuple[int, int]:
+    info = os.lstat(path)
+    return info.st_dev, info.st_ino
+
+
 def node(parent: Path, name: str = "ray-worker-1", current: str | None = CURRENT) -> Path:
     """A node's directory, its ``session_latest`` link as Ray makes it (an absolute in-container path)."""
     node_dir = parent / name
@@ -158,8 +163,8 @@ def test_entries_sizes_and_mtimes_are_the_files(tmp_path: Path) -> None:
     small = write(node_dir / CURRENT / "logs" / "raylet.out", 10, mtime=1_000)
     big = write(node_dir / EARLIER / "logs" / "raylet.out", 3 * BLOCK, mtime=2_000)
     found = by_path(entries(str(node_dir)), node_dir)
-    assert found[f"{CURRENT}/logs/raylet.out"] == Entry(str(small), disk(small), 1_000, False)
-    assert found[f"{EARLIER}/logs/raylet.out"] == Entry(str(big), disk(big), 2_000, True)
+    assert found[f"{CURRENT}/logs/raylet.out"] == Entry(str(small), disk(small), 1_000, False, ident(small))
+    assert found[f"{EARLIER}/logs/raylet.out"] == Entry(str(big), disk(big), 2_000, True, ident(big))
     assert disk(small) > 0  # a 10-byte file takes a block
 
 
@@ -336,6 +341,45 @@ def test_prune_node_does_not_count_or_remove_a_links_target(tmp_path: Path) -> N
     assert prune_node(str(node_dir), disk(live)) == (0, 0)
     assert big.exists()
     assert (node_dir / EARLIER / "logs" / "raylet.out").is_symlink()
+
+
+def test_prune_node_never_follows_a_directory_swapped_for_a_link_after_the_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A container may replace a directory of an earlier session with a link to a host directory
+    # between the walk and the removal: the file of the same name there must stay.
+    host = tmp_path / "host"
+    victim = write(host / "raylet.out", BLOCK)
+    node_dir = node(tmp_path / "root")
+    write(node_dir / EARLIER / "logs" / "raylet.out", 4 * BLOCK, mtime=100)
+    write(node_dir / CURRENT / "logs" / "raylet.out", BLOCK, mtime=200)
+    walked = entries(str(node_dir))
+    (node_dir / EARLIER / "logs").rename(tmp_path / "moved-away")
+    (node_dir / EARLIER / "logs").symlink_to(host)
+    monkeypatch.setattr(_log_prune, "_entries", lambda _fd, _dir: walked)
+    assert prune_node(str(node_dir), 1) == (0, 0)
+    assert victim.read_bytes() == b"x" * BLOCK
+    # The session, left with no file of its own, went: its link with it, not what the link named.
+    assert not (node_dir / EARLIER).exists() and victim.exists()
+    # The session directory itself a link now.
+    (node_dir / EARLIER).symlink_to(tmp_path / "moved-away")
+    assert prune_node(str(node_dir), 1) == (0, 0)
+    assert (tmp_path / "moved-away" / "raylet.out").exists()
+    assert (node_dir / EARLIER).is_symlink()
+
+
+def test_prune_node_removes_only_the_file_it_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    node_dir = node(tmp_path)
+    counted = write(node_dir / EARLIER / "logs" / "raylet.out", 4 * BLOCK, mtime=100)
+    write(node_dir / CURRENT / "logs" / "raylet.out", BLOCK, mtime=200)
+    walked = entries(str(node_dir))
+    # Another file under the same name since the walk (made first, so it cannot reuse the inode).
+    other = write(node_dir / EARLIER / "logs" / "raylet.out.new", BLOCK)
+    other.replace(counted)
+    other = counted
+    monkeypatch.setattr(_log_prune, "_entries", lambda _fd, _dir: walked)
+    assert prune_node(str(node_dir), 1) == (0, 0)
+    assert other.exists()
 
 
 def test_prune_every_node_of_the_root(tmp_path: Path) -> None:
