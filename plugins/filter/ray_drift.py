@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import (
     compose_drift,
     docker_drift,
+    files_to_write,
     image_drift,
     recreated_containers,
     ufw_drift,
@@ -60,6 +61,13 @@ def ray_compose_recreated(probe: Any, plan: dict[str, Any], host: str, kind: str
     return _judged("ray_compose_recreated", recreated_containers, probe, plan, host, kind, token_fingerprint or "")
 
 
+def ray_files_to_write(probe: Any, files: dict[str, str], mode: str, group: str | None = None) -> dict[str, str]:
+    """The host's read + files a role writes (path -> text) -> the ones it must write (all of them without a read)."""
+    if probe in (None, {}):
+        return dict(files)
+    return _judged("ray_files_to_write", files_to_write, probe, dict(files), str(mode), None if group is None else str(group))
+
+
 class FilterModule:
     """Filters of wizardsofts.ray_cluster that judge a host's read against each role."""
 
@@ -70,4 +78,5 @@ class FilterModule:
             "ray_image_drift": ray_image_drift,
             "ray_compose_drift": ray_compose_drift,
             "ray_compose_recreated": ray_compose_recreated,
+            "ray_files_to_write": ray_files_to_write,
         }

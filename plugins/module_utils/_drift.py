@@ -67,6 +67,17 @@ def file_drift(
     return problems
 
 
+def files_to_write(probe: Mapping[str, Any], files: Mapping[str, str], mode: str, group: str | None = None) -> dict[str, str]:
+    """Of ``files`` (path -> text), those a role must write: the ones the probe did not see as they
+    would be written (the text, ``mode``, owned by root and ``group``). Every file when the host's
+    files were not read (no probe), so a role run without site.yml's read writes them all."""
+    if not probe or probe.get("stats") is None:
+        return dict(files)
+    return {
+        path: text for path, text in files.items() if file_drift(probe, path, mode=mode, sha256=sha256_text(text), group=group)
+    }
+
+
 def packages_drift(probe: Mapping[str, Any], names: list[str]) -> list[str]:
     seen = probe.get("packages")
     if seen is None:

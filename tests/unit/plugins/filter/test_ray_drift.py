@@ -14,6 +14,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_drift import
     ray_compose_drift,
     ray_compose_recreated,
     ray_docker_drift,
+    ray_files_to_write,
     ray_image_drift,
     ray_ufw_drift,
 )
@@ -26,7 +27,15 @@ def test_filters_are_registered() -> None:
         "ray_image_drift": ray_image_drift,
         "ray_compose_drift": ray_compose_drift,
         "ray_compose_recreated": ray_compose_recreated,
+        "ray_files_to_write": ray_files_to_write,
     }
+
+
+def test_files_to_write_without_a_read_are_every_file() -> None:
+    files = {"/c/a.yml": "a\n"}
+    assert ray_files_to_write({}, files, "0640", 65534) == files
+    assert ray_files_to_write(None, files, "0640") == files
+    assert ray_files_to_write({"stats": {}}, files, "0640", 65534) == files  # read, but not these: missing
 
 
 def test_a_skipped_read_is_named() -> None:
@@ -38,6 +47,7 @@ def test_a_skipped_read_is_named() -> None:
     ("call", "message"),
     [
         (lambda: ray_image_drift("not a read", "ray:1"), "ray_image_drift: expected the ray_cluster_deployed result"),
+        (lambda: ray_files_to_write("not a read", {}, "0640"), "ray_files_to_write: expected the ray_cluster_deployed result"),
         (lambda: ray_compose_drift({}, {"cluster": {}}, "lab-80", "workers"), "ray_compose_drift: 'hosts'"),
         (
             lambda: ray_compose_recreated({"docker": {"info": {}}}, {"cluster": {}}, "lab-80", "workers"),
@@ -54,7 +64,14 @@ def test_a_skipped_read_is_named() -> None:
             "ray_ufw_drift: ",
         ),
     ],
-    ids=["not-a-read", "plan-without-hosts", "recreated-plan-without-hosts", "bad-minimum", "unparsable-rules"],
+    ids=[
+        "not-a-read",
+        "files-not-a-read",
+        "plan-without-hosts",
+        "recreated-plan-without-hosts",
+        "bad-minimum",
+        "unparsable-rules",
+    ],
 )
 def test_errors_are_filter_errors(call: Any, message: str) -> None:
     with pytest.raises(AnsibleFilterError) as error:

@@ -17,6 +17,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose i
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import (
     compose_drift,
     docker_drift,
+    files_to_write,
     image_drift,
     recreated_containers,
     sha256_text,
@@ -326,6 +327,21 @@ def test_the_recreated_containers_are_the_running_ones_from_another_spec(
     head = matching_probe(plan, "lab-84")
     assert recreated_containers(head, plan, "lab-84", "head", "cd" * 16) == ["ray-head"]
     assert recreated_containers({}, plan, "lab-84", "head", FINGERPRINT) == []
+
+
+def test_files_to_write_are_the_ones_the_read_saw_otherwise() -> None:
+    files = {"/c/a.yml": "a\n", "/c/b.yml": "b\n", "/c/c.yml": "c\n", "/c/d.yml": "d\n", "/c/e.yml": "e\n"}
+    stats = {
+        "/c/a.yml": {**_stat("file", "0640", "a\n"), "group": "65534"},  # as written: left alone
+        "/c/b.yml": {**_stat("file", "0640", "other\n"), "group": "65534"},  # another content
+        "/c/c.yml": {**_stat("file", "0644", "c\n"), "group": "65534"},  # another mode
+        "/c/d.yml": _stat("file", "0640", "d\n"),  # another group (root)
+        # e.yml: not read (missing)
+    }
+    assert list(files_to_write({"stats": stats}, files, "0640", "65534")) == ["/c/b.yml", "/c/c.yml", "/c/d.yml", "/c/e.yml"]
+    # Without a read of the host: every file.
+    assert files_to_write({}, files, "0640", "65534") == files
+    assert files_to_write({"stats": None}, files, "0640") == files
 
 
 def test_a_read_that_did_not_happen_never_matches(plan: dict[str, Any]) -> None:
