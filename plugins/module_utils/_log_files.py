@@ -182,7 +182,9 @@ def shipper_service(plan: dict[str, Any]) -> dict[str, Any]:
             f"log-shipper-state:{STATE_PATH}",
         ],
         ["/usr/sbin/rsyslogd"],
-        ["-n", "-f", f"{CONFIG_PATH}/rsyslog.conf", "-i", f"{STATE_PATH}/rsyslogd.pid"],
+        # No pid file: on the state volume it outlives the container, and a restarted rsyslogd (pid 1 again)
+        # refuses to start beside "pid 1" and restarts in a loop.
+        ["-n", "-f", f"{CONFIG_PATH}/rsyslog.conf", "-i", "NONE"],
     )
 
 
@@ -192,7 +194,7 @@ def receiver_service(plan: dict[str, Any]) -> dict[str, Any]:
     receiver = logs["receiver"]
     loop = (
         f"while :; do /bin/sh {CONFIG_PATH}/store-prune.sh; sleep {STORE_PRUNE_INTERVAL_S}; done &"
-        f" exec /usr/sbin/rsyslogd -n -f {CONFIG_PATH}/rsyslog.conf -i {STATE_PATH}/rsyslogd.pid"
+        f" exec /usr/sbin/rsyslogd -n -f {CONFIG_PATH}/rsyslog.conf -i NONE"  # no pid file: see shipper_service
     )
     return _service(
         cluster,

@@ -435,7 +435,7 @@ def test_the_shipper_service_reads_the_logs_read_only(lab_hosts: Hosts) -> None:
     assert (shipper["user"], shipper["network_mode"], shipper["restart"]) == ("root", "host", "unless-stopped")
     assert shipper["image"] == plan["cluster"]["monitoring"]["image"]
     assert shipper["entrypoint"] == ["/usr/sbin/rsyslogd"]
-    assert shipper["command"] == ["-n", "-f", "/etc/ray-logs/rsyslog.conf", "-i", "/var/lib/rsyslog/rsyslogd.pid"]
+    assert shipper["command"] == ["-n", "-f", "/etc/ray-logs/rsyslog.conf", "-i", "NONE"]  # no pid file to outlive it
     assert shipper["logging"]["driver"] == "json-file"
     assert project["volumes"] == {"log-shipper-state": {}}
     assert set(project["services"]) == {"ray-node-exporter", "ray-log-shipper"}
@@ -455,7 +455,7 @@ def test_the_receiver_service_writes_the_store(lab_hosts: Hosts) -> None:
     assert receiver["entrypoint"] == ["/bin/sh", "-c"]
     (loop,) = receiver["command"]
     assert "/bin/sh /etc/ray-logs/store-prune.sh; sleep 60;" in loop
-    assert loop.endswith("exec /usr/sbin/rsyslogd -n -f /etc/ray-logs/rsyslog.conf -i /var/lib/rsyslog/rsyslogd.pid")
+    assert loop.endswith("exec /usr/sbin/rsyslogd -n -f /etc/ray-logs/rsyslog.conf -i NONE")
     assert project["volumes"]["log-receiver-state"] == {}
     # The exporters' project of the monitoring host has its own shipper too.
     assert "ray-log-shipper" in _compose(plan, MONITOR, "exporters_project")["services"]
