@@ -106,14 +106,63 @@ def _key(rule: dict[str, Any]) -> tuple[str, str, str, str, str]:
     )
 
 
+# UFW allows up to 15 ports in one rule, a low:high range counting as two.
+UFW_MULTIPORT_SLOTS = 15
+
+
+def _port_key(port: str) -> tuple[int, int]:
+    low, _, high = port.partition(":")
+    return int(low), int(high or low)
+
+
+def multiport_rules(rules: list[dict[str, Any]], comment_prefix: str) -> list[dict[str, Any]]:
+    """The UFW rules that allow what ``rules`` (the plan's, one port or range each) allow, as few as
+    UFW takes: each source's ports of one protocol in one rule (more when they need over
+    :data:`UFW_MULTIPORT_SLOTS` slots), listed as UFW stores them (by port), their purposes joined in
+    the comment (``ray_cluster nodes monitoring``). SSH's rules stay apart and first.
+
+    One rule per port and source would make the rules, and the ufw role's calls, grow with the
+    workers (each has its metrics port) and the members: on the lab, 36 rules on the head host
+    instead of 8, about 0.6 s each to add or delete."""
+    ssh = f"{comment_prefix} ssh"
+    merged = [dict(rule) for rule in rules if rule["comment"] == ssh]
+    purposes_order: dict[str, int] = {}
+    groups: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for rule in rules:
+        if rule["comment"] == ssh:
+            continue
+        purpose = str(rule["comment"]).removeprefix(comment_prefix).strip()
+        purposes_order.setdefault(purpose, len(purposes_order))
+        ports = groups.setdefault((str(rule["src"]), str(rule["proto"])), {})
+        if purpose not in ports.setdefault(str(rule["port"]), []):
+            ports[str(rule["port"])].append(purpose)
+    for (src, proto), ports in groups.items():
+        chunks: list[list[str]] = [[]]
+        used = 0
+        for port in sorted(ports, key=_port_key):
+            slots = 2 if ":" in port else 1
+            if chunks[-1] and used + slots > UFW_MULTIPORT_SLOTS:
+                chunks.append([])
+                used = 0
+            chunks[-1].append(port)
+            used += slots
+        for chunk in chunks:
+            purposes = sorted({purpose for port in chunk for purpose in ports[port]}, key=purposes_order.__getitem__)
+            comment = " ".join([comment_prefix, *purposes])
+            merged.append({"port": ",".join(chunk), "proto": proto, "src": src, "comment": comment})
+    return merged
+
+
 def ufw_rule_diff(
     current: list[dict[str, Any]], desired: list[dict[str, Any]], comment_prefix: str
 ) -> dict[str, list[dict[str, Any]]]:
-    """What to add and what to delete so UFW holds exactly the desired rules.
+    """What to add and what to delete so UFW holds exactly the desired rules, as
+    :func:`multiport_rules` writes them.
 
     Only rules whose comment starts with ``comment_prefix`` are ever deleted: rules the operator
-    added by hand stay. Desired rules keep the plan's order (SSH first).
+    added by hand stay. SSH's rules come first.
     """
+    desired = multiport_rules(desired, comment_prefix)
     have = {_key(r) for r in current if r.get("action") == "allow"}
     want = {_key(r) for r in desired}
     add = [r for r in desired if _key(r) not in have]

@@ -23,6 +23,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift imp
     sha256_text,
     ufw_drift,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import multiport_rules
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._node_logs import node_log_files
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 
@@ -45,8 +46,9 @@ def _stat(kind: str, mode: str, text: str | None = None) -> dict[str, Any]:
 
 
 def _rules_text(firewall: list[dict[str, Any]]) -> str:
+    """What ``ufw show added`` prints where the ufw role has applied ``firewall`` (the plan's rules)."""
     lines = ["Added user rules (see 'ufw status' for running firewall):"]
-    for rule in firewall:
+    for rule in multiport_rules(firewall, "ray_cluster"):
         src = "" if rule["src"] == "any" else f"from {rule['src']} "
         lines.append(f"ufw allow {src}to any port {rule['port']} proto {rule['proto']} comment '{rule['comment']}'")
     return "\n".join(lines) + "\n"
@@ -60,7 +62,8 @@ def _tuple(rule: dict[str, Any]) -> str:
 
 def _ufw_files(firewall: list[dict[str, Any]]) -> dict[str, Any]:
     """What ray_cluster_deployed reads of UFW where the ufw role has applied ``firewall``."""
-    rules = "### RULES ###\n\n" + "".join(_tuple(r) + "\n-A ufw-user-input ...\n\n" for r in firewall) + "### END RULES ###\n"
+    applied = multiport_rules(firewall, "ray_cluster")
+    rules = "### RULES ###\n\n" + "".join(_tuple(r) + "\n-A ufw-user-input ...\n\n" for r in applied) + "### END RULES ###\n"
     return {"files": {"rules": rules, "rules6": "", "conf": UFW_CONF, "defaults": UFW_DEFAULTS}, "loaded": True}
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
+    UFW_MULTIPORT_SLOTS,
+    multiport_rules,
     parse_ufw_added,
     parse_ufw_files,
     parse_ufw_rules,
@@ -268,10 +270,10 @@ def test_ufw_rule_diff_with_plan_rules(lab_hosts: dict[str, dict[str, Any]]) -> 
     plan = build_plan(["lab-84"], list(lab_hosts), lab_hosts)
     desired = plan["hosts"]["lab-84"]["firewall"]
     first = ufw_rule_diff(parse_ufw_added(added("(None)")), desired, PREFIX)
-    assert first == {"add": desired, "delete": []}
+    assert first == {"add": multiport_rules(desired, PREFIX), "delete": []}
     # What ufw would print after applying the rules: short form for 'any', long form otherwise.
     lines = []
-    for r in desired:
+    for r in first["add"]:
         port = r["port"]
         if r["src"] == "any":
             lines.append(f"ufw allow {port}/{r['proto']} comment '{r['comment']}'")
@@ -421,3 +423,80 @@ def test_no_rules_files_and_bad_files() -> None:
         parse_ufw_rules("### tuple ### allow tcp 22 0.0.0.0/0 any\n")
     with pytest.raises(ValueError, match="cannot parse the comment"):
         parse_ufw_rules("### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in comment=zz\n")
+
+
+# --------------------------------------------------------------------------- multiport_rules
+
+
+def _opened(rules: list[dict[str, str]]) -> set[tuple[int, str, str]]:
+    """(port, proto, src) for every single port the rules open."""
+    opened = set()
+    for rule in rules:
+        for part in rule["port"].split(","):
+            low, _, high = part.partition(":")
+            opened |= {(port, rule["proto"], rule["src"]) for port in range(int(low), int(high or low) + 1)}
+    return opened
+
+
+def _slots(port: str) -> int:
+    return sum(2 if ":" in part else 1 for part in port.split(","))
+
+
+@pytest.mark.parametrize("workers", [1, 4, 16])
+def test_multiport_rules_open_exactly_the_plans_ports_in_few_rules(lab_hosts: dict[str, dict[str, Any]], workers: int) -> None:
+    from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
+
+    for hostvars in lab_hosts.values():  # with monitoring: one metrics port per node, each its own rule before
+        hostvars.update(ray_cluster_allow_oversubscription=True, ray_cluster_monitoring=True)
+    lab_hosts["lab-80"]["ray_worker_count"] = workers
+    plan = build_plan(["lab-84"], list(lab_hosts), lab_hosts)
+    for host, hplan in plan["hosts"].items():
+        planned = hplan["firewall"]
+        rules = multiport_rules(planned, PREFIX)
+        assert _opened(rules) == _opened(planned), host
+        assert rules[0] == planned[0] and rules[0]["comment"] == "ray_cluster ssh"
+        assert all(_slots(rule["port"]) <= UFW_MULTIPORT_SLOTS for rule in rules)
+        # Each port in the comment of the rule that opens it, with its purpose.
+        for rule in planned:
+            first_port = (int(rule["port"].split(":")[0]), "tcp", rule["src"])
+            holders = [r for r in rules if first_port in _opened([r])]
+            assert any(rule["comment"].split()[1] in r["comment"].split() for r in holders), (host, rule)
+        # As UFW stores a multiport rule: by port.
+        for rule in rules:
+            parts = rule["port"].split(",")
+            assert parts == sorted(parts, key=lambda p: (int(p.split(":")[0]), int(p.split(":")[-1]))), rule
+        # One rule per source and protocol while the ports fit: the count follows the sources, not the workers.
+        sources = {(r["src"], r["proto"]) for r in planned if r["comment"] != "ray_cluster ssh"}
+        assert len(rules) - 1 <= len(sources) + sum(_slots(r["port"]) for r in rules) // UFW_MULTIPORT_SLOTS
+    planned = plan["hosts"]["lab-80"]["firewall"]
+    lab80 = multiport_rules(planned, PREFIX)
+    # Far fewer than one per port (each node's range stops at its metrics port, open to the monitoring
+    # host alone, so the ranges still follow the nodes, 15 slots to a rule).
+    assert len(lab80) * (2 if workers == 1 else 4) <= len(planned), (len(lab80), len(planned))
+
+
+def test_multiport_rules_split_past_fifteen_slots() -> None:
+    ports = [str(p) for p in range(1000, 1010)] + [f"{p}:{p + 5}" for p in range(2000, 2060, 10)]
+    planned = [SSH] + [{"port": port, "proto": "tcp", "src": "10.0.0.1", "comment": "ray_cluster nodes"} for port in ports]
+    rules = multiport_rules(planned, PREFIX)
+    assert [_slots(r["port"]) for r in rules[1:]] == [14, 8]  # a range does not fit in the 15th slot
+    assert _opened(rules) == _opened(planned)
+    assert all(r["comment"] == "ray_cluster nodes" for r in rules[1:])
+
+
+def test_ufw_rule_diff_replaces_the_per_port_rules_of_an_older_release() -> None:
+    planned = [
+        SSH,
+        {"port": "6379", "proto": "tcp", "src": "10.0.0.0/30", "comment": "ray_cluster gcs"},
+        {"port": "20000:20099", "proto": "tcp", "src": "10.0.0.0/30", "comment": "ray_cluster nodes"},
+        {"port": "9100", "proto": "tcp", "src": "10.0.0.9", "comment": "ray_cluster monitoring"},
+    ]
+    older = ["ufw allow 22/tcp comment 'ray_cluster ssh'"] + [
+        f"ufw allow from {r['src']} to any port {r['port']} proto tcp comment '{r['comment']}'" for r in planned[1:]
+    ]
+    diff = ufw_rule_diff(parse_ufw_added(added(*older)), planned, PREFIX)
+    assert diff["add"] == [
+        {"port": "6379,20000:20099", "proto": "tcp", "src": "10.0.0.0/30", "comment": "ray_cluster gcs nodes"},
+    ]
+    # The old per-port rules go, but the monitoring rule, the same as before, and SSH stay.
+    assert sorted(r["port"] for r in diff["delete"]) == ["20000:20099", "6379"]
