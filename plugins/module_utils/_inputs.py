@@ -25,7 +25,7 @@ MIB = 1024 * 1024
 # collection knows, so a typo stops the run instead of being ignored.
 # Not `ufw_`: other UFW roles use it too (ufw_rules, ufw_logging), and refusing their variables
 # would break a play that runs them beside this collection.
-PREFIXES = ("ray_", "docker_engine_", "cluster_plan_")
+PREFIXES = ("ray_", "docker_engine_", "cluster_plan_", "celery_")
 # Facts the collection's modules set on the hosts: the plan, and ray_cluster_status's reading.
 # Facts the collection sets: the plan, the status, site.yml's read of each host and what differs there.
 COLLECTION_FACTS = ("ray_cluster_plan", "ray_cluster", "cluster_plan_host", "ray_cluster_differences", "ray_monitoring_health")

@@ -30,3 +30,6 @@ MONITORING_IMAGE = "wizardsofts/ray-monitoring:2.53.3-0.28.1-1.9.0-8.2504.0"
 # Grafana (ray_cluster_grafana): an official image where a registry is reachable (not on the lab's
 # machines: the suite checks its dashboards' queries against the lab's Prometheus instead).
 GRAFANA_IMAGE = "grafana/grafana-oss:11.6.0"
+# The Celery image (Celery, Flower, and the broker's Redis from Debian's packages): lab/images.sh, the
+# celery role's build method. The workers run an image built on it with the Celery application.
+CELERY_IMAGE = "wizardsofts/celery:5.7.0-2.2.0-py311"
