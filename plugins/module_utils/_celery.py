@@ -36,6 +36,14 @@ FLOWER_CONTAINER = "celery-flower"
 WORKER_NAME_PREFIX = "celery-worker-"
 # Flower's basic-auth user (its password: celery_flower_password from Vault, else generated).
 FLOWER_USER = "admin"
+# The user the Celery image runs its processes as (the broker too): the secrets and the broker's data
+# on the hosts belong to its group.
+CELERY_UID = 10001
+# Each Celery host's files under the project's directory: the launcher's configuration per container
+# (no secret in it), and the secrets the host's containers read (root's, readable by CELERY_UID's group).
+CONFIG_DIR_NAME = "config"
+SECRETS_DIR_NAME = "secrets"
+SECRET_NAMES = ("broker_password", "flower_password", "ray_token")
 # The broker keeps the queues in database 0 and the results in database 1.
 BROKER_DB = 0
 RESULT_DB = 1
@@ -65,12 +73,10 @@ CELERY_DEFAULTS: dict[str, Any] = {
     "celery_broker_port": 6390,
     "celery_broker_memory": "512m",
     "celery_broker_data_dir": "/var/lib/ray-cluster/celery-broker",
-    "celery_broker_password_file": "/etc/ray-cluster/celery_broker_password",
     # Who may reach the broker besides the Celery hosts: the applications that send tasks.
     "celery_client_sources": [],
     "celery_flower_port": 5555,
     "celery_flower_memory": "256m",
-    "celery_flower_password_file": "/etc/ray-cluster/celery_flower_password",
     # The longest a task may run (Celery's hard time limit); the visibility timeout derives from it.
     "celery_task_time_limit_s": 1800,
     "celery_visibility_timeout_s": None,
@@ -254,6 +260,11 @@ def app_digest(module: str, source: str | None, requirement: str | None) -> str:
 # --------------------------------------------------------------------------- the plan
 
 
+def project_dir(settings: dict[str, Any]) -> str:
+    """The directory of each Celery host's compose project, configuration and secrets."""
+    return f"{settings['ray_cluster_compose_dir'].rstrip('/')}/celery"
+
+
 def _sources(ips: list[str]) -> list[str]:
     return [f"{ip}/32" if ":" not in ip else f"{ip}/128" for ip in dict.fromkeys(ips)]
 
@@ -281,6 +292,8 @@ def celery_plan(
     if not chosen["broker"]:
         return {}
     broker_host, flower_hosts = chosen["broker"][0], chosen["flower"]
+    directory = project_dir(settings)
+    secrets = f"{directory}/{SECRETS_DIR_NAME}"
     broker_ip = ips[broker_host]
     memory = parse_size(settings["celery_broker_memory"])
     clients = list(settings["celery_client_sources"])
@@ -294,7 +307,7 @@ def celery_plan(
             "url": f"http://{address_port(flower_ip, settings['celery_flower_port'])}",
             "container": FLOWER_CONTAINER,
             "user": FLOWER_USER,
-            "password_file": settings["celery_flower_password_file"],
+            "password_file": f"{secrets}/flower_password",
             "memory": parse_size(settings["celery_flower_memory"]),
             # Its UI to the admin sources; its /metrics to the monitoring host as well.
             "sources": list(
@@ -302,6 +315,11 @@ def celery_plan(
             ),
         }
     return {
+        "dir": directory,
+        "config_dir": f"{directory}/{CONFIG_DIR_NAME}",
+        "secrets_dir": secrets,
+        "ray_token_file": f"{secrets}/ray_token",
+        "uid": CELERY_UID,
         "image": settings["celery_image"],
         "app_image": app_image(settings, app_digest),
         "app": {
@@ -320,7 +338,7 @@ def celery_plan(
             "memory": memory,
             "maxmemory": int(memory * BROKER_MAXMEMORY_SHARE),
             "data_dir": settings["celery_broker_data_dir"],
-            "password_file": settings["celery_broker_password_file"],
+            "password_file": f"{secrets}/broker_password",
             # The Celery hosts, then the applications that send tasks.
             "sources": list(dict.fromkeys(_sources([ips[h] for h in [*chosen["workers"], *flower_hosts]]) + clients)),
         },
@@ -341,7 +359,7 @@ def host_celery(host: str, hvars: dict[str, Any], celery: dict[str, Any], settin
     broker = bool(celery) and celery["broker"]["host"] == host
     flower = bool(celery) and bool(celery["flower"]) and celery["flower"]["host"] == host
     services = [BROKER_CONTAINER] * broker + [FLOWER_CONTAINER] * flower + [w["name"] for w in workers]
-    directory = f"{settings['ray_cluster_compose_dir'].rstrip('/')}/celery"
+    directory = project_dir(settings)
     memory = {"celery_worker_spec.memory": sum(w["memory"] for w in workers)} if workers else {}
     if broker:
         memory["celery_broker_memory"] = celery["broker"]["memory"]
