@@ -78,7 +78,8 @@ def test_celery_image_tag_and_lab_images_follow_the_celery_pins() -> None:
     packages = dict(item.split("==") for item in _pins.CELERY_PACKAGES.split())
     assert all(packages.values()), "every Celery package is pinned"
     py = RAY_PYTHON_VERSION.replace(".", "")
-    assert _pins.CELERY_IMAGE == f"wizardsofts/celery:{packages['celery[redis]']}-{packages['flower']}-py{py}"
+    image = _pins.CELERY_IMAGE
+    assert image == f"wizardsofts/celery:{packages['celery[redis]']}-{packages['flower']}-py{py}"
     assert all("=" in item for item in _pins.CELERY_SYSTEM_PACKAGES.split())
     lab = yaml.safe_load((REPO / "inventories/local/group_vars/all/lab.yml").read_text())
     assert _pins.CELERY_IMAGE in lab["lab_images"]
