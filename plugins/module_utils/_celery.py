@@ -27,7 +27,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     parse_size,
     parse_whole_number,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import CELERY_IMAGE
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import CELERY_IMAGE, CELERY_PACKAGES, CELERY_SYSTEM_PACKAGES
 
 DEFAULT_CELERY_GROUPS = {"broker": "celery_broker", "workers": "celery_workers", "flower": "celery_flower"}
 BROKER_CONTAINER = "celery-broker"
@@ -321,6 +321,9 @@ def celery_plan(
         "ray_token_file": f"{secrets}/ray_token",
         "uid": CELERY_UID,
         "image": settings["celery_image"],
+        # What the build method installs in the Celery image (the pins).
+        "packages": CELERY_PACKAGES,
+        "system_packages": CELERY_SYSTEM_PACKAGES,
         "app_image": app_image(settings, app_digest),
         "app": {
             "module": settings["celery_app_module"],

@@ -213,7 +213,8 @@ plan:
           description:
             - With a host in the broker group (O(celery_groups)), the Celery layer - C(dir), C(config_dir), C(secrets_dir)
               and C(ray_token_file) (each Celery host's project directory, the launcher's configuration, the secrets),
-              C(uid) (the Celery image's user), C(image) (Celery, Flower and the
+              C(uid) (the Celery image's user), C(packages) and C(system_packages) (what the build method installs in
+              the Celery image), C(image) (Celery, Flower and the
               broker's Redis), C(app_image) (the workers' image; its tag derives from the app's content), C(app)
               (C(module), C(source), C(requirement)), C(broker) (C(host), C(ip), C(port), C(address), C(container),
               C(db), C(result_db), C(memory), C(maxmemory), C(data_dir), C(password_file), C(sources)), C(flower)

@@ -70,3 +70,16 @@ def test_images_sh_reads_every_pin_it_names() -> None:
     assert names
     for name in names:
         assert re.search(rf'^{name} = "[^"]+"$', pins, re.M), name
+
+
+def test_celery_image_tag_and_lab_images_follow_the_celery_pins() -> None:
+    from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _pins
+
+    packages = dict(item.split("==") for item in _pins.CELERY_PACKAGES.split())
+    assert all(packages.values()), "every Celery package is pinned"
+    py = RAY_PYTHON_VERSION.replace(".", "")
+    image = _pins.CELERY_IMAGE
+    assert image == f"wizardsofts/celery:{packages['celery[redis]']}-{packages['flower']}-py{py}"
+    assert all("=" in item for item in _pins.CELERY_SYSTEM_PACKAGES.split())
+    lab = yaml.safe_load((REPO / "inventories/local/group_vars/all/lab.yml").read_text())
+    assert _pins.CELERY_IMAGE in lab["lab_images"]
