@@ -23,10 +23,17 @@ def ray_celery_host(plan: Any, host: str) -> dict[str, Any]:
     (the names of the secret files its containers read) and ``images`` (the images they run)."""
     plan = _plan(plan, "ray_celery_host")
     try:
+        celery = plan["cluster"].get("celery") or {}
+        files = celery_files(plan, str(host))
+        secrets = host_secrets(plan, str(host)) if celery else []
+        broker = bool(celery) and plan["hosts"][str(host)]["celery"]["broker"]
         return {
-            "files": celery_files(plan, str(host)),
-            "secrets": host_secrets(plan, str(host)) if (plan["cluster"].get("celery") or {}) else [],
+            "files": files,
+            "secrets": secrets,
             "images": celery_images(plan, str(host)),
+            # What site.yml's read of the host stats for the judgement (ray_celery_drift).
+            "paths": [*files, *(f"{celery['secrets_dir']}/{name}" for name in secrets)]
+            + ([celery["broker"]["data_dir"]] if broker else []),
         }
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"ray_celery_host: {exc}") from None

@@ -43,7 +43,7 @@ CELERY_UID = 10001
 # (no secret in it), and the secrets the host's containers read (root's, readable by CELERY_UID's group).
 CONFIG_DIR_NAME = "config"
 SECRETS_DIR_NAME = "secrets"
-SECRET_NAMES = ("broker_password", "flower_password", "ray_token")
+SECRET_NAMES = ("broker_password", "flower_password", "cluster_token")
 # The broker keeps the queues in database 0 and the results in database 1.
 BROKER_DB = 0
 RESULT_DB = 1
@@ -318,7 +318,7 @@ def celery_plan(
         "dir": directory,
         "config_dir": f"{directory}/{CONFIG_DIR_NAME}",
         "secrets_dir": secrets,
-        "ray_token_file": f"{secrets}/ray_token",
+        "token_file": f"{secrets}/cluster_token",
         "uid": CELERY_UID,
         "image": settings["celery_image"],
         # What the build method installs in the Celery image (the pins).
@@ -369,14 +369,13 @@ def host_celery(host: str, hvars: dict[str, Any], celery: dict[str, Any], settin
     if flower:
         memory["celery_flower_memory"] = celery["flower"]["memory"]
     return {
+        # Its services empty on a host that runs no Celery container (the celery role removes a project left there).
         "project": {
             "name": f"{settings['ray_cluster_name']}-celery",
             "dir": directory,
             "file": f"{directory}/compose.yaml",
             "services": services,
-        }
-        if services
-        else {},
+        },
         "broker": broker,
         "flower": flower,
         "workers": workers,

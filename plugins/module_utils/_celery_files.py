@@ -10,10 +10,12 @@ mounted read-only (the role writes them, root's, readable by the Celery image's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import MANAGED_HEADER, logging_options, spec_hash
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import address_port
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
 # Inside the containers: the launcher's configuration directory, the secrets, the broker's data.
@@ -34,10 +36,10 @@ def host_secrets(plan: dict[str, Any], host: str) -> list[str]:
     password on every Celery host, Flower's on its host, the cluster token where workers run (the tasks
     submit Ray jobs with it; none without token authentication)."""
     part = plan["hosts"][host]["celery"]
-    if not part["project"]:
+    if not part["project"]["services"]:
         return []
     token = part["workers"] and plan["cluster"]["auth_mode"] == "token"
-    return ["broker_password"] + ["flower_password"] * part["flower"] + ["ray_token"] * bool(token)
+    return ["broker_password"] + ["flower_password"] * part["flower"] + ["cluster_token"] * bool(token)
 
 
 def launcher_config(plan: dict[str, Any], worker: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def launcher_config(plan: dict[str, Any], worker: dict[str, Any] | None = None) 
         config["worker"] = {"name": worker["hostname"], "concurrency": worker["concurrency"], "queues": worker["queues"]}
         config["ray"] = {
             "jobs_url": cluster["dashboard_url"],
-            "token_file": f"{SECRETS_PATH}/ray_token" if cluster["auth_mode"] == "token" else "",
+            "token_file": f"{SECRETS_PATH}/cluster_token" if cluster["auth_mode"] == "token" else "",
         }
     else:
         flower = celery["flower"]
@@ -72,6 +74,16 @@ def launcher_config(plan: dict[str, Any], worker: dict[str, Any] | None = None) 
             "password_file": f"{SECRETS_PATH}/flower_password",
         }
     return config
+
+
+def _config_text(config: dict[str, Any]) -> str:
+    return json.dumps(config, indent=2) + "\n"
+
+
+def _config_label(cluster: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:
+    """The launcher reads its configuration when the container starts: its hash labels the container, so a
+    changed configuration is a changed spec (compose recreates the container)."""
+    return {f"{cluster['label_prefix']}.config-sha256": hashlib.sha256(_config_text(config).encode()).hexdigest()[:16]}
 
 
 def _base(cluster: dict[str, Any], host: str, name: str, image: str, memory: int) -> dict[str, Any]:
@@ -140,14 +152,27 @@ def broker_service(plan: dict[str, Any], host: str) -> dict[str, Any]:
 
 
 def flower_service(plan: dict[str, Any], host: str) -> dict[str, Any]:
-    """Flower on its host's node address, basic auth from the mounted password file."""
+    """Flower on its host's node address, basic auth from the mounted password file; from the app image
+    (Flower imports the app, as the workers do); healthy when its own health endpoint answers."""
     cluster = plan["cluster"]
     celery = cluster["celery"]
-    service = _base(cluster, host, celery["flower"]["container"], celery["image"], celery["flower"]["memory"])
+    flower = celery["flower"]
+    service = _base(cluster, host, flower["container"], celery["app_image"], flower["memory"])
+    url = f"http://{address_port(flower['ip'], flower['port'])}/healthcheck"
+    check = f"import sys, urllib.request as u; sys.exit(0 if u.urlopen('{url}', timeout=8).status == 200 else 1)"
+    service["labels"].update(_config_label(cluster, launcher_config(plan)))
     service.update(
         {
             "command": [LAUNCHER, "flower"],
-            "environment": {CONFIG_ENV: f"{CONFIG_PATH}/{celery['flower']['container']}.json"},
+            "environment": {CONFIG_ENV: f"{CONFIG_PATH}/{flower['container']}.json"},
+            "healthcheck": {
+                "test": ["CMD", "python3", "-c", check],
+                "interval": "30s",
+                "timeout": "10s",
+                "retries": 3,
+                "start_period": "60s",
+                "start_interval": "2s",
+            },
             "stop_grace_period": "10s",
             "volumes": [
                 f"{celery['config_dir']}:{CONFIG_PATH}:ro",
@@ -166,6 +191,7 @@ def worker_service(plan: dict[str, Any], host: str, worker: dict[str, Any]) -> d
     cluster = plan["cluster"]
     celery = cluster["celery"]
     service = _base(cluster, host, worker["name"], celery["app_image"], worker["memory"])
+    service["labels"].update(_config_label(cluster, launcher_config(plan, worker)))
     resources: dict[str, Any] = {"limits": {"cpus": str(worker["cpus"]), "memory": str(worker["memory"])}}
     if worker["memory_reservation"] is not None:
         resources["reservations"] = {"memory": str(worker["memory_reservation"])}
@@ -180,6 +206,7 @@ def worker_service(plan: dict[str, Any], host: str, worker: dict[str, Any]) -> d
                 "timeout": "20s",
                 "retries": 3,
                 "start_period": "60s",
+                "start_interval": "2s",
             },
             "stop_grace_period": f"{celery['stop_timeout_s']}s",
             "stop_signal": "SIGTERM",
@@ -212,14 +239,15 @@ def celery_files(plan: dict[str, Any], host: str) -> dict[str, str]:
     that runs no Celery container."""
     celery = plan["cluster"].get("celery") or {}
     part = plan["hosts"][host].get("celery") or {}
-    if not celery or not part.get("project"):
+    if not celery or not part["project"]["services"]:
         return {}
     services = celery_services(plan, host)
     what = ", ".join(services)
     body = to_yaml({"name": part["project"]["name"], "services": services})
-    files = {part["project"]["file"]: f"{MANAGED_HEADER}# Host {host}: Celery ({what}) of cluster {plan['cluster']['name']}.\n{body}\n"}
+    header = f"{MANAGED_HEADER}# Host {host}: Celery ({what}) of cluster {plan['cluster']['name']}.\n"
+    files = {part["project"]["file"]: f"{header}{body}\n"}
     for worker in part["workers"]:
-        files[f"{celery['config_dir']}/{worker['name']}.json"] = json.dumps(launcher_config(plan, worker), indent=2) + "\n"
+        files[f"{celery['config_dir']}/{worker['name']}.json"] = _config_text(launcher_config(plan, worker))
     if part["flower"]:
-        files[f"{celery['config_dir']}/{celery['flower']['container']}.json"] = json.dumps(launcher_config(plan), indent=2) + "\n"
+        files[f"{celery['config_dir']}/{celery['flower']['container']}.json"] = _config_text(launcher_config(plan))
     return files

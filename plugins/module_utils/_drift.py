@@ -158,7 +158,7 @@ def _container_drift(container: Mapping[str, Any] | None, name: str, spec_label:
         return [f"{name}: no container"]
     state = container.get("State") or {}
     labels = (container.get("Config") or {}).get("Labels") or {}
-    if not state.get("Running"):
+    if not state.get("Running") or state.get("Restarting"):
         return [f"{name}: {state.get('Status', 'not running')}"]
     problems = []
     health = (state.get("Health") or {}).get("Status")
@@ -318,11 +318,11 @@ CELERY_DATA_MODE = "0700"
 
 
 def celery_images(plan: Mapping[str, Any], host: str) -> list[str]:
-    """The images a host's Celery containers run: the Celery image (broker, Flower), the app's (workers)."""
+    """The images a host's Celery containers run: the Celery image (the broker), the app's (workers, Flower)."""
     celery, part = plan["cluster"].get("celery") or {}, plan["hosts"][host].get("celery") or {}
-    if not celery or not part.get("project"):
+    if not celery or not part["project"]["services"]:
         return []
-    return [celery["image"]] * (part["broker"] or part["flower"]) + [celery["app_image"]] * bool(part["workers"])
+    return [celery["image"]] * part["broker"] + [celery["app_image"]] * bool(part["workers"] or part["flower"])
 
 
 def celery_drift(
@@ -338,15 +338,14 @@ def celery_drift(
     the archive method ships, else any image under the name) and the project's containers (each running,
     healthy and created from the planned spec; none the plan does not have, also where the plan has no
     Celery container any more)."""
-    celery, part = plan["cluster"].get("celery") or {}, plan["hosts"][host].get("celery") or {}
+    celery, part = plan["cluster"].get("celery") or {}, plan["hosts"][host]["celery"]
     problems: list[str] = []
     docker = probe.get("docker")
     if not docker or docker.get("info") is None:
-        return ["docker: not answering, the containers cannot be read"] if part.get("project") else []
+        return ["docker: not answering, the containers cannot be read"] if part["project"]["services"] else []
     prefix = plan["cluster"]["label_prefix"]
-    name = f"{plan['cluster']['name']}-celery"
-    containers = _project_containers(docker, name)
-    if not celery or not part.get("project"):
+    containers = _project_containers(docker, part["project"]["name"])
+    if not celery or not part["project"]["services"]:
         return [f"{container}: not in the plan" for container in sorted(containers)]
     group = str(celery["uid"])
     for path, text in celery_files(dict(plan), host).items():

@@ -212,7 +212,7 @@ plan:
         celery:
           description:
             - With a host in the broker group (O(celery_groups)), the Celery layer - C(dir), C(config_dir), C(secrets_dir)
-              and C(ray_token_file) (each Celery host's project directory, the launcher's configuration, the secrets),
+              and C(token_file) (each Celery host's project directory, the launcher's configuration, the secrets),
               C(uid) (the Celery image's user), C(packages) and C(system_packages) (what the build method installs in
               the Celery image), C(image) (Celery, Flower and the
               broker's Redis), C(app_image) (the workers' image; its tag derives from the app's content), C(app)

@@ -53,7 +53,8 @@ def test_without_a_broker_the_plan_has_no_celery(lab_hosts: Hosts) -> None:
     plan = build(lab_hosts, groups={})
     assert plan["cluster"]["celery"] == {}
     for host in WORKERS:
-        assert plan["hosts"][host]["celery"] == {"project": {}, "broker": False, "flower": False, "workers": []}
+        assert plan["hosts"][host]["celery"]["project"]["services"] == []
+        assert (plan["hosts"][host]["celery"]["broker"], plan["hosts"][host]["celery"]["workers"]) == (False, [])
         assert rules(plan, host) == []
 
 
@@ -84,7 +85,7 @@ def test_the_celery_plan(lab_hosts: Hosts) -> None:
         1,
         ["celery", "long"],
     )
-    assert plan["hosts"]["lab-82"]["celery"]["project"] == {}
+    assert plan["hosts"]["lab-82"]["celery"]["project"]["services"] == []
 
 
 def test_the_firewall_opens_the_broker_to_celery_hosts_and_flower_to_admins(lab_hosts: Hosts) -> None:
@@ -127,7 +128,7 @@ def test_a_host_without_workers_and_count_zero(lab_hosts: Hosts) -> None:
     hosts["lab-81"]["celery_worker_count"] = 0
     plan = build(hosts)
     assert plan["hosts"]["lab-81"]["celery"]["workers"] == []
-    assert plan["hosts"]["lab-81"]["celery"]["project"] == {}
+    assert plan["hosts"]["lab-81"]["celery"]["project"]["services"] == []
 
 
 def test_a_given_visibility_timeout_and_app_image_are_kept(lab_hosts: Hosts) -> None:
