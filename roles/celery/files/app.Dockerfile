@@ -50,7 +50,10 @@ RUN set -eu; \
       /opt/celery-venv/bin/python -c "import sys; from ray_cluster_celery.config import import_app; print('app:', import_app(sys.argv[1]).main)" "${APP_MODULE}"; \
     fi; \
     rm -rf /tmp/build /tmp/app-src /root/.cache
+# The Celery image's lab inputs hash (lab/images.sh) does not describe this image: cleared.
 LABEL com.wizardsofts.ray_cluster.celery.app="${APP_MODULE}" \
-      com.wizardsofts.ray_cluster.celery.app_requirement="${APP_REQUIREMENT}"
+      com.wizardsofts.ray_cluster.celery.app_requirement="${APP_REQUIREMENT}" \
+      com.wizardsofts.ray_cluster.lab.inputs="" \
+      org.opencontainers.image.title="celery-app"
 USER 10001:10001
 CMD ["ray-cluster-celery", "worker"]

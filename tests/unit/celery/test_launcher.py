@@ -171,7 +171,12 @@ def test_broker_urls_and_settings(tmp_path: Path) -> None:
     assert backend == "redis://:p%40ss%2Fw%3Ard@172.28.84.84:6390/1"
     conf = celery_settings(cfg, broker, backend)
     assert conf["task_acks_late"] is conf["task_reject_on_worker_lost"] is True
-    assert conf["broker_transport_options"] == conf["result_backend_transport_options"] == {"visibility_timeout": 7200}
+    assert conf["result_backend_transport_options"] == {"visibility_timeout": 7200}
+    assert conf["broker_transport_options"] == {
+        "visibility_timeout": 7200,
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
     assert conf["broker_connection_max_retries"] is None and conf["broker_connection_retry_on_startup"] is True
     assert (conf["worker_prefetch_multiplier"], conf["task_time_limit"]) == (1, 3600)
     assert conf["worker_send_task_events"] and conf["task_send_sent_event"] and conf["result_extended"]

@@ -56,6 +56,7 @@ class Config:
     app: str
     broker: Broker
     visibility_timeout_s: int = 7200
+    unacked_restore_interval_s: int = 10
     task_time_limit_s: int | None = 3600
     prefetch_multiplier: int = 1
     worker: Worker = field(default_factory=Worker)
@@ -89,7 +90,17 @@ def parse_config(raw: Any) -> Config:
     _known(
         raw,
         "the configuration",
-        {"app", "broker", "visibility_timeout_s", "task_time_limit_s", "prefetch_multiplier", "worker", "flower", "ray"},
+        {
+            "app",
+            "broker",
+            "visibility_timeout_s",
+            "unacked_restore_interval_s",
+            "task_time_limit_s",
+            "prefetch_multiplier",
+            "worker",
+            "flower",
+            "ray",
+        },
     )
     app = raw.get("app")
     if not isinstance(app, str) or not app.strip():
@@ -141,6 +152,7 @@ def parse_config(raw: Any) -> Config:
         app=app.strip(),
         broker=broker,
         visibility_timeout_s=visibility,
+        unacked_restore_interval_s=_int(raw.get("unacked_restore_interval_s", 10), "unacked_restore_interval_s", 1),
         task_time_limit_s=limit,
         prefetch_multiplier=_int(raw.get("prefetch_multiplier", 1), "prefetch_multiplier", 1),
         worker=worker,
@@ -197,6 +209,10 @@ def broker_urls(cfg: Config) -> tuple[str, str]:
 def celery_settings(cfg: Config, broker_url: str, result_backend: str) -> dict[str, Any]:
     """What ``app.conf.update`` gets: the reliability settings an operator expects of any app."""
     transport = {"visibility_timeout": cfg.visibility_timeout_s}
+    # kombu's Redis transport gives a message back to its queue only when it has been unacknowledged
+    # for the visibility timeout (a worker killed mid-task: its task waits that long), and looks
+    # for such messages only every interval x throttle seconds (10 x 10 by default): every interval.
+    broker_transport = {**transport, "unacked_restore_interval": cfg.unacked_restore_interval_s, "unacked_restore_throttle": 1}
     return {
         "broker_url": broker_url,
         "result_backend": result_backend,
@@ -205,7 +221,7 @@ def celery_settings(cfg: Config, broker_url: str, result_backend: str) -> dict[s
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": cfg.prefetch_multiplier,
         "task_time_limit": cfg.task_time_limit_s,
-        "broker_transport_options": dict(transport),
+        "broker_transport_options": broker_transport,
         "result_backend_transport_options": dict(transport),
         # Wait for the broker at start and reconnect forever.
         "broker_connection_retry_on_startup": True,

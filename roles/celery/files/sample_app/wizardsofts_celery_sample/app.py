@@ -18,7 +18,7 @@ class Flaky(Exception):
 
 
 @app.task(name="sample.cpu")
-def cpu(n: int = 20000) -> dict:
+def cpu(n: int = 80000) -> dict:
     """Deterministic CPU work (n rounds of SHA-256; ~50-200 ms for the default n)."""
     t0 = time.perf_counter()
     digest = hashlib.sha256(str(n).encode()).digest()
