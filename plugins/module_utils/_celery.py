@@ -27,7 +27,11 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     parse_size,
     parse_whole_number,
 )
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import CELERY_IMAGE, CELERY_PACKAGES, CELERY_SYSTEM_PACKAGES
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._pins import (
+    CELERY_IMAGE,
+    CELERY_PACKAGES,
+    CELERY_SYSTEM_PACKAGES,
+)
 
 DEFAULT_CELERY_GROUPS = {"broker": "celery_broker", "workers": "celery_workers", "flower": "celery_flower"}
 BROKER_CONTAINER = "celery-broker"
@@ -347,6 +351,8 @@ def celery_plan(
         },
         "flower": flower,
         "worker_hosts": list(chosen["workers"]),
+        # Every queue some worker consumes (the status reads their depths), filled in by the plan.
+        "queues": [],
         "task_time_limit_s": settings["celery_task_time_limit_s"],
         "visibility_timeout_s": settings["celery_visibility_timeout_s"],
         "prefetch_multiplier": settings["celery_prefetch_multiplier"],
@@ -382,6 +388,20 @@ def host_celery(host: str, hvars: dict[str, Any], celery: dict[str, Any], settin
         "memory": memory,
         "cpus": sum(w["cpus"] for w in workers),
     }
+
+
+def celery_status(celery: dict[str, Any], hosts: dict[str, dict[str, Any]]) -> None:
+    """Complete ``cluster.celery`` from the hosts' parts: the queues the workers consume, the workers the
+    status expects (their Celery names) and where the status reads the layer (Flower's container, else
+    the first worker's: both run the app image and the launcher)."""
+    workers = [worker for part in hosts.values() for worker in part["workers"]]
+    celery["queues"] = list(dict.fromkeys(queue for worker in workers for queue in worker["queues"]))
+    celery["expected_workers"] = [worker["hostname"] for worker in workers]
+    if celery["flower"]:
+        celery["status_from"] = {"host": celery["flower"]["host"], "container": celery["flower"]["container"]}
+    else:
+        host = next((name for name, part in hosts.items() if part["workers"]), None)
+        celery["status_from"] = {"host": host, "container": hosts[host]["workers"][0]["name"]} if host else {}
 
 
 def celery_rules(host: str, celery: dict[str, Any]) -> list[dict[str, str]]:

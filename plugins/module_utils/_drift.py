@@ -18,7 +18,11 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery_files import celery_files, celery_services, host_secrets
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery_files import (
+    celery_files,
+    celery_services,
+    host_secrets,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content, compose_services
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,

@@ -36,6 +36,7 @@ PLAYBOOK_VARIABLES = (
     "ray_restart_head",
     "ray_restart_workers",
     "ray_restart_wait_timeout",
+    "ray_restart_celery",
     "ray_status_wait_timeout",
     "ray_teardown_remove_images",
     "ray_teardown_remove_firewall_rules",

@@ -21,6 +21,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery im
     celery_hosts,
     celery_plan,
     celery_rules,
+    celery_status,
     host_celery,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
@@ -505,11 +506,6 @@ def build_plan(
     if chosen["broker"]:
         add_celery_ports(settings)
     celery = celery_plan(settings, chosen, ips, monitoring["ip"] if monitoring else None, celery_app_digest)
-    if celery:
-        warnings.append(
-            f"groups.{celery_names['broker']}: the Celery layer is planned (its ports, firewall rules and capacity),"
-            " but this release has no role that deploys it yet: the firewall opens its ports with nothing behind them"
-        )
     plan_hosts = {
         name: _host_plan(
             name,
@@ -531,6 +527,8 @@ def build_plan(
             if node["name"] == GCS_REDIS_CONTAINER:
                 raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")
     expected = [_expected_node(name, ips[name], node) for name, host_plan in plan_hosts.items() for node in host_plan["nodes"]]
+    if celery:
+        celery_status(celery, {name: host_plan["celery"] for name, host_plan in plan_hosts.items()})
     if monitoring and monitoring["logs"]:
         store = monitoring["logs"]["store"]
         store.update(log_store_sizes(monitoring["logs"], len(expected)))

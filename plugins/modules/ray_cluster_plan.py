@@ -219,7 +219,9 @@ plan:
               (C(module), C(source), C(requirement)), C(broker) (C(host), C(ip), C(port), C(address), C(container),
               C(db), C(result_db), C(memory), C(maxmemory), C(data_dir), C(password_file), C(sources)), C(flower)
               (C(host), C(ip), C(port), C(url), C(container), C(user), C(password_file), C(memory), C(sources); empty
-              without a Flower host), C(worker_hosts), C(task_time_limit_s), C(visibility_timeout_s),
+              without a Flower host), C(worker_hosts), C(queues) (every queue a worker consumes), C(expected_workers) (each
+              worker's Celery name), C(status_from) (C(host) and C(container) the status reads the layer from; empty without
+              Flower or workers), C(task_time_limit_s), C(visibility_timeout_s),
               C(prefetch_multiplier) and C(stop_timeout_s). Empty otherwise; each host's part is RV(plan.hosts.celery).
           type: dict
           returned: success

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from planner_cases import HEAD, KNOWN, WORKERS, Hosts, cluster, host_vars, spec
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery import (
@@ -19,6 +20,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery im
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import multiport_rules
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import prometheus_config
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import build_plan
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import cluster_settings
 
@@ -70,6 +72,11 @@ def test_the_celery_plan(lab_hosts: Hosts) -> None:
     assert celery["app_image"] == "wizardsofts/celery-app:5.7.0-2.2.0-py311-0123456789ab"
     assert celery["flower"]["url"] == "http://172.28.84.84:5555"
     assert celery["worker_hosts"] == CELERY_WORKERS
+    assert celery["queues"] == ["celery", "long"]
+    assert celery["expected_workers"] == ["celery-worker-1@lab-80", "celery-worker-2@lab-80", "celery-worker-1@lab-81"]
+    assert celery["status_from"] == {"host": FLOWER, "container": FLOWER_CONTAINER}
+    no_flower = build(celery_hosts(lab_hosts), groups={**DEFAULT_GROUPS, "flower": []})["cluster"]["celery"]
+    assert no_flower["status_from"] == {"host": "lab-80", "container": "celery-worker-1"}
     head = plan["hosts"][BROKER]["celery"]
     assert head["project"]["services"] == [BROKER_CONTAINER, FLOWER_CONTAINER]
     assert head["project"]["name"] == "ray-celery"
@@ -307,11 +314,6 @@ def test_the_digest_of_a_requirement_and_a_missing_source(tmp_path: Path) -> Non
     assert exc.value.variable == "celery_app_source"
 
 
-def test_the_plan_warns_that_celery_is_not_deployed_yet(lab_hosts: Hosts) -> None:
-    assert any("no role that deploys it yet" in w for w in build(celery_hosts(lab_hosts))["warnings"])
-    assert not any("Celery" in w for w in build(lab_hosts, groups={})["warnings"])
-
-
 def test_the_ufw_rules_merge_celery_ports_with_ray_s(lab_hosts: Hosts) -> None:
     hosts = celery_hosts(lab_hosts)
     cluster(ray_cluster_admin_sources=["10.9.0.0/24"])(hosts)
@@ -321,3 +323,14 @@ def test_the_ufw_rules_merge_celery_ports_with_ray_s(lab_hosts: Hosts) -> None:
     assert len(admin) == 1
     assert "5555" in admin[0]["port"].split(",")
     assert admin[0]["comment"].endswith("celery-flower")
+
+
+def test_prometheus_scrapes_flower_when_monitoring_is_on(lab_hosts: Hosts) -> None:
+    hosts = celery_hosts(lab_hosts)
+    cluster(ray_cluster_monitoring=True)(hosts)
+    config = yaml.safe_load(prometheus_config(build(hosts)))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["celery_flower"]["static_configs"][0]["targets"] == ["172.28.84.84:5555"]
+    cluster(ray_cluster_monitoring=True)(lab_hosts)
+    without_flower = yaml.safe_load(prometheus_config(build(lab_hosts, groups={"broker": [BROKER]})))
+    assert "celery_flower" not in {job["job_name"] for job in without_flower["scrape_configs"]}

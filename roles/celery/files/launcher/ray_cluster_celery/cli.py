@@ -106,7 +106,7 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
 
     app, broker_url = configured_app(cfg)
     client = redis.Redis.from_url(broker_url, socket_timeout=args.timeout, socket_connect_timeout=args.timeout)
-    doc = collect(app, client, cfg.worker.queues, timeout=args.timeout)
+    doc = collect(app, client, args.queue or cfg.worker.queues, timeout=args.timeout)
     json.dump(doc, sys.stdout, indent=None if args.compact else 2, sort_keys=True)
     sys.stdout.write("\n")
     return 0 if doc["broker"]["reachable"] else 1
@@ -126,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     s = sub.add_parser("status", help="broker, queue depths and workers as JSON")
     s.add_argument("--timeout", type=float, default=2.0)
     s.add_argument("--compact", action="store_true")
+    s.add_argument("--queue", action="append", help="a queue to measure (repeat it); default the worker's queues")
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)
