@@ -28,7 +28,14 @@ MIB = 1024 * 1024
 PREFIXES = ("ray_", "docker_engine_", "cluster_plan_", "celery_")
 # Facts the collection's modules set on the hosts: the plan, and ray_cluster_status's reading.
 # Facts the collection sets: the plan, the status, site.yml's read of each host and what differs there.
-COLLECTION_FACTS = ("ray_cluster_plan", "ray_cluster", "cluster_plan_host", "ray_cluster_differences", "ray_monitoring_health")
+COLLECTION_FACTS = (
+    "ray_cluster_plan",
+    "ray_cluster",
+    "cluster_plan_host",
+    "ray_cluster_differences",
+    "ray_monitoring_health",
+    "celery_status",
+)
 # Extra vars the playbooks document (-e name=value); hostvars hold extra vars, so they must be
 # known. tests/unit/plugins/module_utils/test_inputs.py keeps this list in step with the YAML.
 PLAYBOOK_VARIABLES = (

@@ -37,5 +37,9 @@ CELERY_PACKAGES = "celery[redis]==5.7.0 flower==2.2.0 amqp==5.4.2 async-timeout=
 # The distribution's packages in the Celery image (apt, from the base image's own sources): the Redis
 # server the broker runs (bookworm's, with redis-cli from redis-tools at the same version).
 CELERY_SYSTEM_PACKAGES = "redis-server=5:7.0.15-1~deb12u10 redis-tools=5:7.0.15-1~deb12u10"
-# The Celery image's tag: <celery version>-<flower version>-py<python minor of the base image>.
-CELERY_IMAGE = "wizardsofts/celery:5.7.0-2.2.0-py311"
+# The Celery image's tag: <celery version>-<flower version>-py<python minor of the base image>-r<revision>.
+# The revision names the image's own files (roles/celery/files: the Dockerfile and the launcher), whose
+# digest follows: tests/unit/test_pins.py fails when they change until both are bumped, so a changed
+# image is a new tag (and the app images built on it too), never the same tag with other content.
+CELERY_IMAGE = "wizardsofts/celery:5.7.0-2.2.0-py311-r2"
+CELERY_IMAGE_FILES_SHA256 = "dff377f8a631309a"

@@ -18,7 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labkit import LAB_INVENTORY, adhoc, inventory_with, jobs_api, lab_host, log, outsider_reach, playbook, reach, server
+from labkit import (
+    LAB_INVENTORY,
+    adhoc,
+    inventory_with,
+    jobs_api,
+    lab_host,
+    log,
+    outsider_reach,
+    playbook,
+    reach,
+    scraped,
+    server,
+    wait_for,
+)
 
 BROKER_HOST = FLOWER_HOST = "lab-84"
 WORKER_HOSTS = ("lab-80", "lab-81", "lab-82")
@@ -26,7 +39,8 @@ WORKER_HOSTS = ("lab-80", "lab-81", "lab-82")
 CLIENT = ("lab-84", "celery-flower")
 # A short time limit, so the visibility timeout (twice it) that brings a lost task back is short too.
 TIME_LIMIT_S = 25
-TAGS = ("--tags", "ufw,celery")
+# Monitoring too: Prometheus scrapes Flower (its configuration changes with Celery, and back after).
+TAGS = ("--tags", "ufw,celery,monitoring")
 
 
 def _pip_cert() -> str:
@@ -190,6 +204,11 @@ def test_the_broker_and_flower_need_their_secrets_and_are_members_only(celery_la
     }
     outside = outsider_reach({broker["ip"]: [broker["port"], celery["flower"]["port"]]})
     assert set(outside[broker["ip"]].values()) == {False}, outside
+
+
+def test_prometheus_scrapes_flower(celery_lab: Path) -> None:
+    seconds = wait_for("Flower's metrics scraped", lambda: scraped().get(("celery_flower", FLOWER_HOST, "")) == "up" or None, 60)
+    log(f"Prometheus scrapes Flower's metrics (job celery_flower, up {seconds:.0f} s after the test began)")
 
 
 def test_a_killed_worker_s_task_is_redelivered_and_completes(celery_lab: Path) -> None:

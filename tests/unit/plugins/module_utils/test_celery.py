@@ -69,7 +69,7 @@ def test_the_celery_plan(lab_hosts: Hosts) -> None:
     assert celery["broker"]["sources"] == ["172.28.84.80/32", "172.28.84.81/32", "172.28.84.84/32"]
     assert celery["visibility_timeout_s"] == 3600
     assert celery["task_time_limit_s"] == 1800
-    assert celery["app_image"] == "wizardsofts/celery-app:5.7.0-2.2.0-py311-0123456789ab"
+    assert celery["app_image"] == "wizardsofts/celery-app:5.7.0-2.2.0-py311-r2-0123456789ab"
     assert celery["flower"]["url"] == "http://172.28.84.84:5555"
     assert celery["worker_hosts"] == CELERY_WORKERS
     assert celery["queues"] == ["celery", "long"]
