@@ -4,6 +4,7 @@
 #                         .debs for the docker_engine/firewall roles (lab/server/Dockerfile)
 #   2. the Python base  : Debian bookworm minbase (debootstrap) + python3 3.11, venv, pip
 #   3. the Ray image    : roles/ray_image/files/Dockerfile on top of (2)
+#   4. the monitoring image, 5. the Celery image (roles/celery/files/Dockerfile on top of (2))
 # No registry is needed: base file systems come from the Debian mirror configured in this machine's
 # own apt sources, and pip inside the Ray build uses this machine's pip CA bundle / index URL.
 # Must run as root (debootstrap). Env overrides: RAY_VERSION, DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR,
@@ -37,6 +38,10 @@ RAY_SYSTEM_PACKAGES="${RAY_SYSTEM_PACKAGES:-$(pin RAY_IMAGE_SYSTEM_PACKAGES)}"
 # The monitoring image: Prometheus, Alertmanager and the node exporter from the distribution.
 MONITORING_IMAGE="$(pin MONITORING_IMAGE)"
 MONITORING_PACKAGES="$(pin MONITORING_PACKAGES)"
+# The Celery image: Celery, Flower, the launcher and bookworm's redis-server (the broker).
+CELERY_IMAGE="$(pin CELERY_IMAGE)"
+CELERY_PACKAGES="$(pin CELERY_PACKAGES)"
+CELERY_SYSTEM_PACKAGES="$(pin CELERY_SYSTEM_PACKAGES)"
 
 CACHE="${LAB_CACHE:-${HERE}/cache}"
 FORCE="${FORCE:-0}"
@@ -259,5 +264,40 @@ else
     >"${CACHE}/monitoring-build.log" 2>&1 ||
     { log "build of ${MONITORING_IMAGE} failed:"; tail -n 20 "${CACHE}/monitoring-build.log" >&2; exit 1; }
   log "built ${MONITORING_IMAGE} in $(($(now) - t0))s ($(image_size "${MONITORING_IMAGE}"))"
+fi
+# 5. The Celery image (Celery + Flower + the launcher, redis-server for the broker) on the Python base
+celery_files="${ROOT}/roles/celery/files"
+celery_hash="$(inputs_hash "$(image_hash "${PYTHON_IMAGE}")" "${celery_files}/Dockerfile" "${CELERY_IMAGE}" \
+  "${CELERY_PACKAGES}" "${CELERY_SYSTEM_PACKAGES}" \
+  $(find "${celery_files}/launcher" -type f \( -name '*.py' -o -name '*.toml' \) | LC_ALL=C sort))"
+if have_image "${CELERY_IMAGE}" "${celery_hash}"; then
+  log "skip ${CELERY_IMAGE}: present (inputs ${celery_hash})"
+else
+  t0=$(now)
+  ctx="${CACHE}/celery-build-context"
+  rm -rf "${ctx}"; mkdir -p "${ctx}"
+  cp "${celery_files}/Dockerfile" "${ctx}/Dockerfile"
+  cp -r "${celery_files}/launcher" "${ctx}/launcher"
+  find "${ctx}/launcher" \( -name __pycache__ -o -name '*.egg-info' -o -name build \) -prune -exec rm -rf {} +
+  # Like the Ray build: this machine's pip CA bundle and index (the final stage never sees them).
+  pip_cmd="$(command -v pip3 || command -v pip || echo "${ROOT}/.venv/bin/pip")"
+  pip_cert="$("${pip_cmd}" config get global.cert 2>/dev/null || true)"
+  pip_cert="${PIP_CERT:-${pip_cert:-/etc/ssl/certs/ca-certificates.crt}}"
+  [ -f "${pip_cert}" ] && cp "${pip_cert}" "${ctx}/pip-ca.crt"
+  pip_index="$("${pip_cmd}" config get global.index-url 2>/dev/null || true)"
+  pip_index="${PIP_INDEX_URL:-${pip_index}}"
+  case "${pip_index}" in file:*) log "ignoring local pip index ${pip_index} (not visible in a build)"; pip_index="";; esac
+  celery_version="${CELERY_IMAGE##*:}"
+  log "building ${CELERY_IMAGE} on ${PYTHON_IMAGE} (index: ${pip_index:-pip default})"
+  docker build --build-arg BASE_IMAGE="${PYTHON_IMAGE}" --build-arg CELERY_PACKAGES="${CELERY_PACKAGES}" \
+    --build-arg SYSTEM_PACKAGES="${CELERY_SYSTEM_PACKAGES}" --build-arg PIP_INDEX_URL="${pip_index}" \
+    --build-arg IMAGE_VERSION="${celery_version}" --label "${INPUTS_LABEL}=${celery_hash}" \
+    --force-rm -t "${CELERY_IMAGE}" "${ctx}" >"${CACHE}/celery-build.log" 2>&1 ||
+    { log "build of ${CELERY_IMAGE} failed; tail of ${CACHE}/celery-build.log:" >&2
+      tail -n 30 "${CACHE}/celery-build.log" >&2; exit 1; }
+  rm -rf "${ctx}"
+  docker image prune -f --filter label=com.wizardsofts.ray_cluster.stage=builder >/dev/null
+  docker run --rm "${CELERY_IMAGE}" celery --version
+  log "built ${CELERY_IMAGE} in $(($(now) - t0))s ($(image_size "${CELERY_IMAGE}"))"
 fi
 log "images ready in $(($(now) - T_ALL))s"

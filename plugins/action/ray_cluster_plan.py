@@ -4,12 +4,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery import (
+    DEFAULT_CELERY_GROUPS,
+    SAMPLE_APP_DIR,
+    app_digest,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
     NOT_PLAN_INPUTS,
     PREFIXES,
@@ -59,6 +65,20 @@ def inventory_hosts(
     return head_hosts, worker_hosts, data
 
 
+def _celery_app_digest(hosts: dict[str, dict[str, Any]]) -> str:
+    """The digest of the Celery app as the first host names it (the planner refuses hosts that differ):
+    read here, on the controller, where the app's source is. Empty without Celery settings."""
+    hvars = next(iter(hosts.values()), {})
+    source = hvars.get("celery_app_source") or ""
+    requirement = hvars.get("celery_app_requirement") or ""
+    module = hvars.get("celery_app_module") or "wizardsofts_celery_sample.app:app"
+    if not isinstance(source, str) or not isinstance(requirement, str) or not isinstance(module, str):
+        return ""  # the planner refuses them, naming the variable
+    if not source and not requirement:
+        source = str(ROLES_DIR / SAMPLE_APP_DIR)
+    return app_digest(module, source, requirement) if (requirement or os.path.isdir(source)) else ""
+
+
 def cluster_members(groups: dict[str, list[str]], cluster_group: str) -> list[str] | None:
     """The cluster group's hosts, or None when the inventory has no such group (nothing to check)."""
     return list(groups[cluster_group]) if cluster_group in groups else None
@@ -89,6 +109,9 @@ class ActionModule(ActionBase):
                     monitoring_hosts=args["monitoring_hosts"],
                     known=known,
                     monitoring_group=args["monitoring_group"],
+                    celery_groups=args["celery_hosts"],
+                    celery_group_names=args["celery_groups"],
+                    celery_app_digest=_celery_app_digest(args["hosts"]),
                 )
         except PlanError as exc:
             raise AnsibleActionFail(str(exc), result={"host": exc.host, "variable": exc.variable}) from None
@@ -106,6 +129,7 @@ class ActionModule(ActionBase):
         head_hosts, worker_hosts, hosts = inventory_hosts(hostvars, groups, args["head_group"], args["worker_group"])
         cluster_hosts = cluster_members(groups, args["cluster_group"])
         group_names = (args["cluster_group"], args["head_group"], args["worker_group"])
+        celery_names = {**DEFAULT_CELERY_GROUPS, **(args.get("celery_groups") or {})}
         plan = build_plan(
             head_hosts,
             worker_hosts,
@@ -115,6 +139,9 @@ class ActionModule(ActionBase):
             known=known,
             group_names=group_names,
             monitoring_group=args["monitoring_group"],
+            celery_groups={kind: groups.get(group) or [] for kind, group in celery_names.items()},
+            celery_group_names=celery_names,
+            celery_app_digest=_celery_app_digest(hosts),
         )
         # The token is checked here, never passed to the planner: the plan must not hold it.
         try:

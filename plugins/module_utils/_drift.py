@@ -18,6 +18,11 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery_files import (
+    celery_files,
+    celery_services,
+    host_secrets,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content, compose_services
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._firewall import (
     parse_ufw_added,
@@ -157,7 +162,7 @@ def _container_drift(container: Mapping[str, Any] | None, name: str, spec_label:
         return [f"{name}: no container"]
     state = container.get("State") or {}
     labels = (container.get("Config") or {}).get("Labels") or {}
-    if not state.get("Running"):
+    if not state.get("Running") or state.get("Restarting"):
         return [f"{name}: {state.get('Status', 'not running')}"]
     problems = []
     health = (state.get("Health") or {}).get("Status")
@@ -306,4 +311,58 @@ def monitoring_drift(
         state = (container or {}).get("State") or {}
         if not state.get("Running"):
             problems.append(f"{name}: {state.get('Status', 'no container')}")
+    return problems
+
+
+# The celery role's files and secrets: root's, readable by the Celery image's group; the broker's data
+# the Celery user's own.
+CELERY_FILE_MODE = "0640"
+CELERY_DIR_MODE = "0750"
+CELERY_DATA_MODE = "0700"
+
+
+def celery_images(plan: Mapping[str, Any], host: str) -> list[str]:
+    """The images a host's Celery containers run: the Celery image (the broker), the app's (workers, Flower)."""
+    celery, part = plan["cluster"].get("celery") or {}, plan["hosts"][host].get("celery") or {}
+    if not celery or not part["project"]["services"]:
+        return []
+    return [celery["image"]] * part["broker"] + [celery["app_image"]] * bool(part["workers"] or part["flower"])
+
+
+def celery_drift(
+    probe: Mapping[str, Any],
+    plan: Mapping[str, Any],
+    host: str,
+    secrets_sha256: Mapping[str, str],
+    image_ids: Mapping[str, str] | None = None,
+) -> list[str]:
+    """What the celery role would change on ``host``: its files (the compose file, the launcher's
+    configuration), the secrets its containers read (``secrets_sha256``: name -> the sha256 of the text
+    the file must hold), the broker's data directory, the images (``image_ids``: image -> the exact ID
+    the archive method ships, else any image under the name) and the project's containers (each running,
+    healthy and created from the planned spec; none the plan does not have, also where the plan has no
+    Celery container any more)."""
+    celery, part = plan["cluster"].get("celery") or {}, plan["hosts"][host]["celery"]
+    problems: list[str] = []
+    docker = probe.get("docker")
+    if not docker or docker.get("info") is None:
+        return ["docker: not answering, the containers cannot be read"] if part["project"]["services"] else []
+    prefix = plan["cluster"]["label_prefix"]
+    containers = _project_containers(docker, part["project"]["name"])
+    if not celery or not part["project"]["services"]:
+        return [f"{container}: not in the plan" for container in sorted(containers)]
+    group = str(celery["uid"])
+    for path, text in celery_files(dict(plan), host).items():
+        problems += file_drift(probe, path, mode=CELERY_FILE_MODE, sha256=sha256_text(text), group=group)
+    for secret in host_secrets(dict(plan), host):
+        path = f"{celery['secrets_dir']}/{secret}"
+        problems += file_drift(probe, path, mode=CELERY_FILE_MODE, sha256=secrets_sha256.get(secret, "unknown"), group=group)
+    if part["broker"]:
+        data = celery["broker"]["data_dir"]
+        problems += file_drift(probe, data, kind="directory", mode=CELERY_DATA_MODE, owner=group, group=group)
+    for image in celery_images(plan, host):
+        problems += image_drift(probe, image, (image_ids or {}).get(image, ""))
+    for container, service in celery_services(dict(plan), host).items():
+        problems += _container_drift(containers.get(container), container, f"{prefix}.spec", service["labels"][f"{prefix}.spec"])
+    problems += [f"{container}: not in the plan" for container in sorted(set(containers) - set(part["project"]["services"]))]
     return problems

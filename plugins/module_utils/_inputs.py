@@ -25,10 +25,17 @@ MIB = 1024 * 1024
 # collection knows, so a typo stops the run instead of being ignored.
 # Not `ufw_`: other UFW roles use it too (ufw_rules, ufw_logging), and refusing their variables
 # would break a play that runs them beside this collection.
-PREFIXES = ("ray_", "docker_engine_", "cluster_plan_")
+PREFIXES = ("ray_", "docker_engine_", "cluster_plan_", "celery_")
 # Facts the collection's modules set on the hosts: the plan, and ray_cluster_status's reading.
 # Facts the collection sets: the plan, the status, site.yml's read of each host and what differs there.
-COLLECTION_FACTS = ("ray_cluster_plan", "ray_cluster", "cluster_plan_host", "ray_cluster_differences", "ray_monitoring_health")
+COLLECTION_FACTS = (
+    "ray_cluster_plan",
+    "ray_cluster",
+    "cluster_plan_host",
+    "ray_cluster_differences",
+    "ray_monitoring_health",
+    "celery_status",
+)
 # Extra vars the playbooks document (-e name=value); hostvars hold extra vars, so they must be
 # known. tests/unit/plugins/module_utils/test_inputs.py keeps this list in step with the YAML.
 PLAYBOOK_VARIABLES = (
@@ -36,6 +43,7 @@ PLAYBOOK_VARIABLES = (
     "ray_restart_head",
     "ray_restart_workers",
     "ray_restart_wait_timeout",
+    "ray_restart_celery",
     "ray_status_wait_timeout",
     "ray_teardown_remove_images",
     "ray_teardown_remove_firewall_rules",

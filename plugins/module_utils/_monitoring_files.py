@@ -19,6 +19,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose i
     logging_options,
     stack_service,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import address_port
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._log_files import (
     log_files,
     receiver_service,
@@ -44,6 +45,8 @@ ALERTMANAGER_DATA = "/alertmanager"
 # Relative to the configuration directory.
 PROMETHEUS_FILE = "prometheus.yml"
 RULES_FILE = "rules/ray_cluster.yml"
+# The scrape job of Flower's metrics, with Celery and a Flower host.
+CELERY_FLOWER_JOB = "celery_flower"
 ALERTMANAGER_FILE = "alertmanager.yml"
 WEB_FILE = "web.yml"
 TARGETS_DIR = "targets"
@@ -86,6 +89,21 @@ def prometheus_config(plan: dict[str, Any]) -> str:
                 "job_name": job,
                 "basic_auth": _basic_auth(monitoring),
                 "static_configs": [{"targets": [address], "labels": {"cluster": cluster["name"], "host": monitoring["host"]}}],
+            }
+        )
+    flower = (cluster.get("celery") or {}).get("flower")
+    if flower:
+        # Flower's Prometheus metrics (the Celery workers, tasks and queues as Flower sees them): Flower serves
+        # them without its login; the plan's firewall opens its port to the admin sources and this host only.
+        scrape_configs.append(
+            {
+                "job_name": CELERY_FLOWER_JOB,
+                "static_configs": [
+                    {
+                        "targets": [address_port(flower["ip"], flower["port"])],
+                        "labels": {"cluster": cluster["name"], "host": flower["host"]},
+                    }
+                ],
             }
         )
     config = {

@@ -339,19 +339,22 @@ def capacity(
     warnings: list[str],
     other_memory: Mapping[str, int] | None = None,
     node_logs: Mapping[str, Any] | None = None,
+    other_cpus: Mapping[str, float] | None = None,
 ) -> dict[str, Any]:
     """The host's summed limits beside its vCPUs and memory; more than it has is refused, or warned when
-    allowed. ``other_memory``: the memory limits of the host's other containers (the GCS's Redis on the
-    head host), keyed by the variable that sets each. ``node_logs``: the plan's (each node's log budget,
-    on the file system of their directory: more than its size is refused, more than is free now warned)."""
+    allowed. ``other_memory`` and ``other_cpus``: the limits of the host's other containers (the GCS's
+    Redis on the head host, Celery's), keyed by the variable that sets each. ``node_logs``: the plan's
+    (each node's log budget, on the file system of their directory: more than its size is refused, more
+    than is free now warned)."""
     other_memory = other_memory or {}
-    cpus = float(sum(float(node["cpus"]) for node in nodes))
+    other_cpus = {key: value for key, value in (other_cpus or {}).items() if value}
+    cpus = float(sum(float(node["cpus"]) for node in nodes)) + float(sum(other_cpus.values()))
     memory = sum(node["memory"] for node in nodes) + sum(other_memory.values())
     vcpus = facts.get("vcpus")
     memtotal = facts["memtotal_mb"] * MIB if facts.get("memtotal_mb") else None
     for key, value, problem in _capacity_problems(cpus, memory, vcpus, memtotal):
         # The head's spec counts too: name the spec variables of the nodes this host runs.
-        variable = "/".join([capacity_variable(nodes, key), *(other_memory if key == "memory" else ())])
+        variable = "/".join([capacity_variable(nodes, key), *(other_memory if key == "memory" else other_cpus)])
         if allow_oversubscription:
             warnings.append(f"host {host}: {variable}: {problem} (oversubscription allowed)")
         else:

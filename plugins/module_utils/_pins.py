@@ -30,3 +30,16 @@ MONITORING_IMAGE = "wizardsofts/ray-monitoring:2.53.3-0.28.1-1.9.0-8.2504.0"
 # Grafana (ray_cluster_grafana): an official image where a registry is reachable (not on the lab's
 # machines: the suite checks its dashboards' queries against the lab's Prometheus instead).
 GRAFANA_IMAGE = "grafana/grafana-oss:11.6.0"
+# The Celery layer's image (Celery workers, Flower, and the Redis broker run from it): its pip
+# requirements, every package pinned (the resolution of celery[redis] + flower, `pip freeze`, in the
+# image: bookworm's Python 3.11.2 also needs async-timeout, which redis wants below 3.11.3).
+CELERY_PACKAGES = "celery[redis]==5.7.0 flower==2.2.0 amqp==5.4.2 async-timeout==5.0.1 billiard==4.3.2 click==8.5.1 click-didyoumean==0.3.1 click-plugins==1.1.1.2 click-repl==0.4.1 humanize==4.17.0 kombu==5.7.0 packaging==26.3 prometheus-client==0.26.0 prompt-toolkit==3.0.53 python-dateutil==2.9.0.post0 pytz==2026.6 redis==8.1.0 six==1.17.0 tornado==6.6.1 typing-extensions==4.16.0 tzlocal==5.4.5 vine==5.1.0 wcwidth==0.9.4"
+# The distribution's packages in the Celery image (apt, from the base image's own sources): the Redis
+# server the broker runs (bookworm's, with redis-cli from redis-tools at the same version).
+CELERY_SYSTEM_PACKAGES = "redis-server=5:7.0.15-1~deb12u10 redis-tools=5:7.0.15-1~deb12u10"
+# The Celery image's tag: <celery version>-<flower version>-py<python minor of the base image>-r<revision>.
+# The revision names the image's own files (roles/celery/files: the Dockerfile and the launcher), whose
+# digest follows: tests/unit/test_pins.py fails when they change until both are bumped, so a changed
+# image is a new tag (and the app images built on it too), never the same tag with other content.
+CELERY_IMAGE = "wizardsofts/celery:5.7.0-2.2.0-py311-r2"
+CELERY_IMAGE_FILES_SHA256 = "dff377f8a631309a"

@@ -15,6 +15,15 @@ import ipaddress
 from collections.abc import Collection
 from typing import Any
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery import (
+    DEFAULT_CELERY_GROUPS,
+    add_celery_ports,
+    celery_hosts,
+    celery_plan,
+    celery_rules,
+    celery_status,
+    host_celery,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
     DEFAULT_GROUP_NAMES,
     PlanError,
@@ -60,6 +69,8 @@ PLAN_ARGUMENT_SPEC: dict[str, Any] = {
     "head_hosts": {"type": "list", "elements": "str"},
     "worker_hosts": {"type": "list", "elements": "str"},
     "monitoring_hosts": {"type": "list", "elements": "str"},
+    "celery_groups": {"type": "dict", "default": dict(DEFAULT_CELERY_GROUPS)},
+    "celery_hosts": {"type": "dict"},
     "hosts": {"type": "dict"},
 }
 PLAN_HOST_VARIABLES = (*HOST_DEFAULTS, "ansible_host")
@@ -281,12 +292,16 @@ def _host_plan(
     warnings: list[str],
     gcs_redis: dict[str, Any],
     monitoring: dict[str, Any],
+    celery: tuple[dict[str, Any], str],
 ) -> dict[str, Any]:
     """One host's part of the plan (findings to ``warnings``); ``gcs_redis``: the cluster's (its memory
     counts on the head host); ``monitoring``: the cluster's (its firewall rules and the engine's
-    metrics address)."""
+    metrics address); ``celery``: the cluster's and the name of the Celery worker group."""
     nodes = host_node_specs(name, hvars, is_head, is_worker, warnings)
+    cluster_celery, celery_group = celery
+    host_celery_plan = host_celery(name, hvars, cluster_celery, settings, celery_group)
     other_memory = {"ray_cluster_gcs_redis_memory": gcs_redis["memory"]} if (is_head and gcs_redis) else {}
+    other_memory.update(host_celery_plan["memory"])
     node_range = assign_ports(name, nodes, settings)
     return {
         "node_ip": ip,
@@ -300,7 +315,8 @@ def _host_plan(
         "firewall": firewall_rules(name, nodes, node_range, is_head, sources, settings)
         + monitoring_rules(
             nodes, ip, bool(monitoring) and monitoring["host"] == name, monitoring, settings["ray_cluster_admin_sources"]
-        ),
+        )
+        + celery_rules(name, cluster_celery),
         "docker_metrics_address": docker_metrics_address(monitoring, ip),
         "capacity": capacity(
             name,
@@ -310,7 +326,9 @@ def _host_plan(
             warnings,
             other_memory,
             node_logs_plan(settings),
+            {"celery_worker_spec.cpus": host_celery_plan["cpus"]},
         ),
+        "celery": {key: host_celery_plan[key] for key in ("project", "broker", "flower", "workers")},
         # Each node's log directory (its container's /tmp/ray).
         "node_log_dirs": {node["name"]: node_log_dir(settings, node["name"]) for node in nodes},
     }
@@ -417,6 +435,7 @@ def _cluster_values(
     sources: list[str],
     gcs_redis: dict[str, Any],
     monitoring: dict[str, Any],
+    celery: dict[str, Any],
 ) -> dict[str, Any]:
     """The plan's ``cluster`` up to its host list: the settings the roles read and the head's addresses."""
     head_ip = head_plan["node_ip"]
@@ -439,6 +458,7 @@ def _cluster_values(
         "node_logs": node_logs_plan(settings),
         "gcs_redis": gcs_redis,
         "monitoring": monitoring,
+        "celery": celery,
         "allowed_sources": sources,
         "admin_sources": settings["ray_cluster_admin_sources"],
     }
@@ -454,6 +474,9 @@ def build_plan(
     known: Collection[str] | None = None,
     group_names: tuple[str, str, str] = DEFAULT_GROUP_NAMES,
     monitoring_group: str = DEFAULT_MONITORING_GROUP,
+    celery_groups: dict[str, list[str]] | None = None,
+    celery_group_names: dict[str, str] | None = None,
+    celery_app_digest: str = "",
 ) -> dict[str, Any]:
     """Compute the whole cluster plan.
 
@@ -463,6 +486,9 @@ def build_plan(
     ``head_hosts`` and ``worker_hosts``. ``known``: see :func:`cluster_settings`.
     ``group_names`` (cluster, head, workers) name the groups in messages. ``monitoring_hosts``: the
     members of ``monitoring_group`` (at most one, a cluster host; none: the head's host).
+    ``celery_groups``: the members of the Celery groups by kind (broker, workers, flower), named
+    ``celery_group_names`` in messages; ``celery_app_digest``: the Celery app's content digest (the app
+    image's tag derives from it, so a changed app is a new image).
     """
     check_cluster_members(cluster_hosts, head_hosts, worker_hosts, group_names)
     member_vars = _members(head_hosts, worker_hosts, hosts)
@@ -475,9 +501,24 @@ def build_plan(
     gcs_redis = _gcs_redis(settings, ips[head])
     monitor = monitoring_host(head, monitoring_hosts, list(member_vars), monitoring_group)
     monitoring = monitoring_plan(settings, monitor, ips, head)
+    celery_names = {**DEFAULT_CELERY_GROUPS, **(celery_group_names or {})}
+    chosen = celery_hosts(celery_groups or {}, list(member_vars), celery_names)
+    if chosen["broker"]:
+        add_celery_ports(settings)
+    celery = celery_plan(settings, chosen, ips, monitoring["ip"] if monitoring else None, celery_app_digest)
     plan_hosts = {
         name: _host_plan(
-            name, hvars, name == head, name in worker_set, ips[name], settings, sources, warnings, gcs_redis, monitoring
+            name,
+            hvars,
+            name == head,
+            name in worker_set,
+            ips[name],
+            settings,
+            sources,
+            warnings,
+            gcs_redis,
+            monitoring,
+            (celery, celery_names["workers"]),
         )
         for name, hvars in member_vars.items()
     }
@@ -486,6 +527,8 @@ def build_plan(
             if node["name"] == GCS_REDIS_CONTAINER:
                 raise PlanError(head, "container name", node["name"], "the GCS's Redis container has this name on the head host")
     expected = [_expected_node(name, ips[name], node) for name, host_plan in plan_hosts.items() for node in host_plan["nodes"]]
+    if celery:
+        celery_status(celery, {name: host_plan["celery"] for name, host_plan in plan_hosts.items()})
     if monitoring and monitoring["logs"]:
         store = monitoring["logs"]["store"]
         store.update(log_store_sizes(monitoring["logs"], len(expected)))
@@ -495,7 +538,7 @@ def build_plan(
             log_store_disk(receiver, plan_hosts[receiver]["capacity"], store, mounts, warnings)
         )
     cluster = {
-        **_cluster_values(settings, head, plan_hosts[head], sources, gcs_redis, monitoring),
+        **_cluster_values(settings, head, plan_hosts[head], sources, gcs_redis, monitoring, celery),
         "hosts": list(member_vars),
         "expected_node_count": len(expected),
         "expected_cpus": sum(entry["num_cpus"] for entry in expected),

@@ -14,6 +14,11 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._celery import (
+    CELERY_DEFAULTS,
+    CELERY_HOST_DEFAULTS,
+    check_celery_settings,
+)
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import (
     PlanError,
     check_variable_names,
@@ -122,6 +127,8 @@ CLUSTER_DEFAULTS: dict[str, Any] = {
     "ray_cluster_log_store_max_age_days": 14,
     # Each host's shipper queues on disk up to this much while the receiver is away.
     "ray_cluster_log_queue_max": "1g",
+    # Celery (on when group celery_broker has a host): module_utils/_celery.py.
+    **CELERY_DEFAULTS,
 }
 HOST_DEFAULTS: dict[str, Any] = {
     "ray_node_ip": None,
@@ -129,6 +136,7 @@ HOST_DEFAULTS: dict[str, Any] = {
     "ray_worker_spec": {},
     "ray_worker_overrides": [],
     "ray_head_spec": {},
+    **CELERY_HOST_DEFAULTS,
 }
 # The variables the planner itself reads (the known names start from these).
 PLANNER_VARIABLES = frozenset({*CLUSTER_DEFAULTS, *HOST_DEFAULTS})
@@ -223,7 +231,7 @@ def check_sources(settings: dict[str, Any]) -> None:
             "SSH would be closed by UFW's default deny: you would lock yourself out; "
             "list the networks you connect from, or keep the default [any]",
         )
-    for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources"):
+    for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources", "celery_client_sources"):
         for source in settings[key]:
             problem = source_width_problem(source, minimum)
             if problem:
@@ -345,6 +353,13 @@ def _image_name(value: Any, variable: str) -> str:
     return value
 
 
+def _requirement(value: Any, variable: str) -> str:
+    """A pip requirement (``name==1.0``, ``name @ https://...``): one line, no option."""
+    if not isinstance(value, str) or "\n" in value or value.strip().startswith("-"):
+        raise PlanError(None, variable, value, "expected one pip requirement such as mypackage==1.2.0")
+    return value.strip()
+
+
 def _boolean(value: Any, variable: str) -> bool:
     # -e ray_cluster_confirm_removal=true on the command line is the string "true": every switch
     # takes the words true/yes/false/no as well as YAML's booleans, and nothing else.
@@ -422,6 +437,20 @@ _RULES: tuple[tuple[str, Rule], ...] = (
     ("ray_cluster_log_store_budget", _size_text),
     ("ray_cluster_log_store_max_age_days", _at_least(1)),
     ("ray_cluster_log_queue_max", _size_text),
+    ("celery_image", _image_name),
+    ("celery_app_source", _optional(_absolute_path)),
+    ("celery_app_requirement", _optional(_requirement)),
+    ("celery_app_image", _optional(_image_name)),
+    ("celery_broker_port", _port),
+    ("celery_broker_memory", _size_text),
+    ("celery_broker_data_dir", _mount_path),
+    ("celery_client_sources", _source_list),
+    ("celery_flower_port", _port),
+    ("celery_flower_memory", _size_text),
+    ("celery_task_time_limit_s", _at_least(1)),
+    ("celery_visibility_timeout_s", _optional(_at_least(1))),
+    ("celery_prefetch_multiplier", _at_least(1)),
+    ("celery_worker_stop_timeout_s", _at_least(1)),
 )
 
 
@@ -439,7 +468,7 @@ def _image(settings: dict[str, Any]) -> None:
 
 
 def _no_open_ray_ports(settings: dict[str, Any]) -> None:
-    for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources"):
+    for key in ("ray_cluster_allowed_sources", "ray_cluster_admin_sources", "celery_client_sources"):
         if "any" in settings[key]:
             raise PlanError(None, key, settings[key], "'any' would open Ray's ports to everyone; list networks instead")
 
@@ -579,6 +608,7 @@ _CROSS_RULES: tuple[Callable[[dict[str, Any]], None], ...] = (
     _monitoring,
     _node_logs,
     _log_aggregation,
+    check_celery_settings,
 )
 
 

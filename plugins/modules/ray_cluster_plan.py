@@ -79,10 +79,23 @@ options:
       - Hosts of the monitoring group (at most one), when O(hosts) is given explicitly.
     type: list
     elements: str
+  celery_groups:
+    description:
+      - The inventory groups of the Celery layer, by kind. C(broker) holds the one host that runs
+        the broker (Celery is on when it has a host), C(workers) the hosts that run Celery workers
+        (each sets C(celery_worker_count)), C(flower) the one host that runs Flower.
+      - Ignored when O(hosts) is given explicitly (see O(celery_hosts)).
+    type: dict
+    default: {broker: celery_broker, workers: celery_workers, flower: celery_flower}
+  celery_hosts:
+    description:
+      - The hosts of the Celery groups by kind (C(broker), C(workers), C(flower)), when O(hosts) is
+        given explicitly.
+    type: dict
   hosts:
     description:
       - Variables per host (C(ray_cluster_*), C(ray_node_ip), C(ray_worker_count),
-        C(ray_worker_spec), C(ray_worker_overrides), C(ray_head_spec), C(ansible_host)), plus
+        C(ray_worker_spec), C(ray_worker_overrides), C(ray_head_spec), C(celery_*), C(ansible_host)), plus
         an optional C(facts) mapping with C(vcpus), C(memtotal_mb) and C(default_ipv4).
         Other names with the collection's prefixes must be known (role options are); the token
         (C(ray_cluster_auth_token)) is refused here.
@@ -194,6 +207,22 @@ plan:
               empty without a cluster token), C(dashboards) (C(dir), C(ray_dir), C(ray_stamp), C(ray_stamp_text),
               C(datasource)) and C(grafana) (C(image), C(container), C(port), C(address), C(url); empty
               without C(ray_cluster_grafana)). Empty otherwise.
+          type: dict
+          returned: success
+        celery:
+          description:
+            - With a host in the broker group (O(celery_groups)), the Celery layer - C(dir), C(config_dir), C(secrets_dir)
+              and C(token_file) (each Celery host's project directory, the launcher's configuration, the secrets),
+              C(uid) (the Celery image's user), C(packages) and C(system_packages) (what the build method installs in
+              the Celery image), C(image) (Celery, Flower and the
+              broker's Redis), C(app_image) (the workers' image; its tag derives from the app's content), C(app)
+              (C(module), C(source), C(requirement)), C(broker) (C(host), C(ip), C(port), C(address), C(container),
+              C(db), C(result_db), C(memory), C(maxmemory), C(data_dir), C(password_file), C(sources)), C(flower)
+              (C(host), C(ip), C(port), C(url), C(container), C(user), C(password_file), C(memory), C(sources); empty
+              without a Flower host), C(worker_hosts), C(queues) (every queue a worker consumes), C(expected_workers) (each
+              worker's Celery name), C(status_from) (C(host) and C(container) the status reads the layer from; empty without
+              Flower or workers), C(task_time_limit_s), C(visibility_timeout_s),
+              C(prefetch_multiplier) and C(stop_timeout_s). Empty otherwise; each host's part is RV(plan.hosts.celery).
           type: dict
           returned: success
         node_logs:
@@ -324,6 +353,14 @@ plan:
             services: {description: "Container names of the project.", type: list, elements: str, returned: success}
         node_log_dirs:
           description: Per node (container name), its log directory on the host, mounted as its C(/tmp/ray).
+          type: dict
+          returned: success
+        celery:
+          description:
+            - The host's Celery part - C(project) (its compose project - C(name), C(dir), C(file), C(services); empty when
+              the host runs no Celery container), C(broker) and C(flower) (whether it runs them) and C(workers) (each
+              Celery worker container - C(name), C(hostname), C(cpus), C(memory), C(memory_reservation),
+              C(concurrency), C(queues)).
           type: dict
           returned: success
         docker_metrics_address:

@@ -70,3 +70,39 @@ def test_images_sh_reads_every_pin_it_names() -> None:
     assert names
     for name in names:
         assert re.search(rf'^{name} = "[^"]+"$', pins, re.M), name
+
+
+def test_celery_image_tag_and_lab_images_follow_the_celery_pins() -> None:
+    from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _pins
+
+    packages = dict(item.split("==") for item in _pins.CELERY_PACKAGES.split())
+    assert all(packages.values()), "every Celery package is pinned"
+    py = RAY_PYTHON_VERSION.replace(".", "")
+    image = _pins.CELERY_IMAGE
+    assert re.fullmatch(rf"wizardsofts/celery:{packages['celery[redis]']}-{packages['flower']}-py{py}-r[0-9]+", image), image
+    assert all("=" in item for item in _pins.CELERY_SYSTEM_PACKAGES.split())
+    lab = yaml.safe_load((REPO / "inventories/local/group_vars/all/lab.yml").read_text())
+    assert _pins.CELERY_IMAGE in lab["lab_images"]
+
+
+def test_the_celery_image_s_files_are_those_its_revision_names() -> None:
+    """A change to the Celery image's Dockerfile or launcher needs a new revision in its tag (and this digest)."""
+    import hashlib
+    import os
+
+    from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils import _pins
+
+    root = REPO / "roles" / "celery" / "files"
+    digest = hashlib.sha256()
+    paths = ["Dockerfile"] + sorted(
+        os.path.relpath(os.path.join(top, name), root)
+        for top, _, names in os.walk(root / "launcher")
+        for name in names
+        if "__pycache__" not in top and ".egg-info" not in top and not name.endswith(".pyc")
+    )
+    for path in paths:
+        digest.update(path.encode() + b"\0" + hashlib.sha256((root / path).read_bytes()).digest())
+    assert digest.hexdigest()[:16] == _pins.CELERY_IMAGE_FILES_SHA256, (
+        "roles/celery/files changed: bump the revision (-r<n>) of _pins.CELERY_IMAGE and set CELERY_IMAGE_FILES_SHA256"
+        f" to {digest.hexdigest()[:16]}"
+    )

@@ -143,6 +143,7 @@ CHECKED_ONCE = {
     ("ray_compose", "drift"),
     ("ray_compose", "token"),
     ("ray_monitoring", "drift"),
+    ("celery", "drift"),
     ("ray_verify", "preflight"),
 }
 
