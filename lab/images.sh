@@ -165,6 +165,20 @@ rootfs_image() {
   log "built ${tag} in $(($(now) - t0))s ($(image_size "${tag}"))"
 }
 
+# pip_build_context <dir>: a pip build's context trusts the CA bundle this machine's pip uses (copied
+# as pip-ca.crt; the builder stage only, the final stage never sees it) and sets pip_index to this
+# machine's index (empty when it is a local file index, which a build cannot see).
+pip_build_context() {
+  local pip_cmd pip_cert
+  pip_cmd="$(command -v pip3 || command -v pip || echo "${ROOT}/.venv/bin/pip")"
+  pip_cert="$("${pip_cmd}" config get global.cert 2>/dev/null || true)"
+  pip_cert="${PIP_CERT:-${pip_cert:-/etc/ssl/certs/ca-certificates.crt}}"
+  if [ -f "${pip_cert}" ]; then cp "${pip_cert}" "$1/pip-ca.crt"; fi
+  pip_index="$("${pip_cmd}" config get global.index-url 2>/dev/null || true)"
+  pip_index="${PIP_INDEX_URL:-${pip_index}}"
+  case "${pip_index}" in file:*) log "ignoring local pip index ${pip_index} (not visible in a build)"; pip_index="";; esac
+}
+
 # The inputs hash an image was built from (its base's hash is an input of the image above it).
 image_hash() { docker image inspect -f "{{ index .Config.Labels \"${INPUTS_LABEL}\" }}" "$1" 2>/dev/null || echo missing; }
 image_size() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1000000 }'; }
@@ -221,14 +235,7 @@ else
   ctx="${CACHE}/ray-build-context"
   rm -rf "${ctx}"; mkdir -p "${ctx}"
   cp "${ROOT}/roles/ray_image/files/Dockerfile" "${ctx}/Dockerfile"
-  # The builder stage trusts the CA bundle this machine's pip uses (the final stage never sees it).
-  pip_cmd="$(command -v pip3 || command -v pip || echo "${ROOT}/.venv/bin/pip")"
-  pip_cert="$("${pip_cmd}" config get global.cert 2>/dev/null || true)"
-  pip_cert="${PIP_CERT:-${pip_cert:-/etc/ssl/certs/ca-certificates.crt}}"
-  [ -f "${pip_cert}" ] && cp "${pip_cert}" "${ctx}/pip-ca.crt"
-  pip_index="$("${pip_cmd}" config get global.index-url 2>/dev/null || true)"
-  pip_index="${PIP_INDEX_URL:-${pip_index}}"
-  case "${pip_index}" in file:*) log "ignoring local pip index ${pip_index} (not visible in a build)"; pip_index="";; esac
+  pip_build_context "${ctx}"
   # Pin Ray's dependencies like the controller's (constraints.txt, minus ray itself so that other
   # RAY_VERSIONs stay buildable).
   [ -f "${ROOT}/constraints.txt" ] && grep -v '^ray==' "${ROOT}/constraints.txt" >"${ctx}/constraints.txt"
@@ -279,14 +286,7 @@ else
   cp "${celery_files}/Dockerfile" "${ctx}/Dockerfile"
   cp -r "${celery_files}/launcher" "${ctx}/launcher"
   find "${ctx}/launcher" \( -name __pycache__ -o -name '*.egg-info' -o -name build \) -prune -exec rm -rf {} +
-  # Like the Ray build: this machine's pip CA bundle and index (the final stage never sees them).
-  pip_cmd="$(command -v pip3 || command -v pip || echo "${ROOT}/.venv/bin/pip")"
-  pip_cert="$("${pip_cmd}" config get global.cert 2>/dev/null || true)"
-  pip_cert="${PIP_CERT:-${pip_cert:-/etc/ssl/certs/ca-certificates.crt}}"
-  [ -f "${pip_cert}" ] && cp "${pip_cert}" "${ctx}/pip-ca.crt"
-  pip_index="$("${pip_cmd}" config get global.index-url 2>/dev/null || true)"
-  pip_index="${PIP_INDEX_URL:-${pip_index}}"
-  case "${pip_index}" in file:*) log "ignoring local pip index ${pip_index} (not visible in a build)"; pip_index="";; esac
+  pip_build_context "${ctx}"
   celery_version="${CELERY_IMAGE##*:}"
   log "building ${CELERY_IMAGE} on ${PYTHON_IMAGE} (index: ${pip_index:-pip default})"
   docker build --build-arg BASE_IMAGE="${PYTHON_IMAGE}" --build-arg CELERY_PACKAGES="${CELERY_PACKAGES}" \
