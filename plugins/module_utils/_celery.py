@@ -54,7 +54,8 @@ RESULT_DB = 1
 # Of the broker container's memory limit, the share Redis may fill (maxmemory, noeviction: a full
 # broker refuses new tasks with an error instead of being killed or dropping one).
 BROKER_MAXMEMORY_SHARE = 0.9
-BROKER_MEMORY_MIN = 64 * 2**20
+# The least memory the broker or a worker container may have.
+MEMORY_MIN = 64 * 2**20
 # The visibility timeout (how long Redis's transport waits for an unacknowledged task before it
 # gives it to another worker) exceeds the longest task by at least this factor: a task still
 # running is never delivered twice.
@@ -120,7 +121,7 @@ def check_celery_settings(settings: dict[str, Any]) -> None:
             settings["celery_app_source"],
             f"set it or celery_app_requirement ({settings['celery_app_requirement']!r}), not both",
         )
-    if parse_size(settings["celery_broker_memory"]) < BROKER_MEMORY_MIN:
+    if parse_size(settings["celery_broker_memory"]) < MEMORY_MIN:
         raise PlanError(None, "celery_broker_memory", settings["celery_broker_memory"], "the broker needs at least 64m")
     limit, given = settings["celery_task_time_limit_s"], settings["celery_visibility_timeout_s"]
     if given is None:
@@ -202,7 +203,7 @@ def worker_specs(host: str, hvars: dict[str, Any], is_worker: bool, group: str) 
     if cpus <= 0:
         raise PlanError(host, f"{variable}.cpus", spec["cpus"], "CPU limit must be greater than 0")
     memory = parse_size(spec["memory"], host, f"{variable}.memory")
-    if memory < BROKER_MEMORY_MIN:
+    if memory < MEMORY_MIN:
         raise PlanError(host, f"{variable}.memory", spec["memory"], "a Celery worker needs at least 64m")
     reservation = None
     if spec.get("memory_reservation") is not None:
