@@ -94,12 +94,13 @@ def test_the_celery_image_s_files_are_those_its_revision_names() -> None:
 
     root = REPO / "roles" / "celery" / "files"
     digest = hashlib.sha256()
-    paths = ["Dockerfile"] + sorted(
+    launcher = sorted(
         os.path.relpath(os.path.join(top, name), root)
         for top, _, names in os.walk(root / "launcher")
         for name in names
         if "__pycache__" not in top and ".egg-info" not in top and not name.endswith(".pyc")
     )
+    paths = ["Dockerfile", *launcher]
     for path in paths:
         digest.update(path.encode() + b"\0" + hashlib.sha256((root / path).read_bytes()).digest())
     assert digest.hexdigest()[:16] == _pins.CELERY_IMAGE_FILES_SHA256, (

@@ -181,7 +181,14 @@ def test_second_plan_in_the_same_run_ignores_the_previous_plan_fact() -> None:
 
 
 def test_not_plan_inputs() -> None:
-    facts = {"ray_cluster_plan", "ray_cluster", "cluster_plan_host", "ray_cluster_differences", "ray_monitoring_health", "celery_status"}
+    facts = {
+        "ray_cluster_plan",
+        "ray_cluster",
+        "cluster_plan_host",
+        "ray_cluster_differences",
+        "ray_monitoring_health",
+        "celery_status",
+    }
     assert frozenset({*facts, "ray_cluster_auth_token", "ray_compose_auth_token"}) == NOT_PLAN_INPUTS
 
 
