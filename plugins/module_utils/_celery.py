@@ -23,6 +23,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     PlanError,
     address_port,
     format_size,
+    member_sources,
     parse_number,
     parse_size,
     parse_whole_number,
@@ -270,10 +271,6 @@ def project_dir(settings: dict[str, Any]) -> str:
     return f"{settings['ray_cluster_compose_dir'].rstrip('/')}/celery"
 
 
-def _sources(ips: list[str]) -> list[str]:
-    return [f"{ip}/32" if ":" not in ip else f"{ip}/128" for ip in dict.fromkeys(ips)]
-
-
 def app_image(settings: dict[str, Any], digest: str) -> str:
     """The image the Celery workers run: ``celery_app_image``, else the Celery image's name with
     ``-app`` and a tag from the Celery image's and the app's content digest (a changed app is a new tag)."""
@@ -316,7 +313,7 @@ def celery_plan(
             "memory": parse_size(settings["celery_flower_memory"]),
             # Its UI to the admin sources; its /metrics to the monitoring host as well.
             "sources": list(
-                dict.fromkeys(settings["ray_cluster_admin_sources"] + _sources([monitoring_ip] if monitoring_ip else []))
+                dict.fromkeys(settings["ray_cluster_admin_sources"] + member_sources([monitoring_ip] if monitoring_ip else []))
             ),
         }
     return {
@@ -348,7 +345,7 @@ def celery_plan(
             "data_dir": settings["celery_broker_data_dir"],
             "password_file": f"{secrets}/broker_password",
             # The Celery hosts, then the applications that send tasks.
-            "sources": list(dict.fromkeys(_sources([ips[h] for h in [*chosen["workers"], *flower_hosts]]) + clients)),
+            "sources": list(dict.fromkeys(member_sources([ips[h] for h in [*chosen["workers"], *flower_hosts]]) + clients)),
         },
         "flower": flower,
         "worker_hosts": list(chosen["workers"]),

@@ -213,6 +213,16 @@ def normalise_source(text: str) -> str:
     return source_text(ipaddress.ip_network(text, strict=False))
 
 
+def member_sources(ips: list[str]) -> list[str]:
+    """Node addresses as the fewest networks that hold exactly those addresses (the Ray members' default
+    firewall sources; the Celery hosts' at the broker)."""
+    nets = [ipaddress.ip_network(ip) for ip in ips]
+    result: list[str] = []
+    for version in (4, 6):
+        result += [source_text(net) for net in ipaddress.collapse_addresses(n for n in nets if n.version == version)]
+    return result
+
+
 def parse_source(value: Any, host: str | None, variable: str) -> str:
     """A firewall source: ``any`` or an IPv4/IPv6 address or network, normalised."""
     try:

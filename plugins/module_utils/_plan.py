@@ -29,9 +29,9 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs im
     PlanError,
     address_port,
     check_cluster_members,
+    member_sources,
     parse_ip,
     parse_size,
-    source_text,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import (
     DEFAULT_MONITORING_GROUP,
@@ -109,15 +109,6 @@ def node_addresses(member_vars: dict[str, dict[str, Any]]) -> dict[str, str]:
             raise PlanError(name, "ray_node_ip", ip, f"the same node address as host {by_ip[ip]}")
         by_ip[ip] = name
     return ips
-
-
-def member_sources(ips: list[str]) -> list[str]:
-    """The members' node addresses as the fewest networks that hold exactly those addresses."""
-    nets = [ipaddress.ip_network(ip) for ip in ips]
-    result: list[str] = []
-    for version in (4, 6):
-        result += [source_text(net) for net in ipaddress.collapse_addresses(n for n in nets if n.version == version)]
-    return result
 
 
 def firewall_sources(ips: dict[str, str], allowed: list[str]) -> list[str]:

@@ -37,13 +37,12 @@ from planner_cases import (
 )
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError, member_sources
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import (
     NODE_FIXED_PORTS,
     compose_project,
     facts_for_plan,
     firewall_rules,
-    member_sources,
     resolve_node_ip,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._settings import cluster_settings
