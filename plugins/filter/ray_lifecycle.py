@@ -1,7 +1,6 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Filters for the image archive, the token fingerprint, the upgrade's and the engine's version checks, the smoke
-job and the run's tag selection."""
+"""Filters for the image archive, the token fingerprint, the upgrade's and the engine's version checks and the run's tag selection."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._image imp
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
     engine_problems,
-    smoke_min_hosts,
     tags_selected,
     version_problems,
     versions_seen,
@@ -72,14 +70,6 @@ def ray_version_problems(results: list[dict[str, Any]], cluster: dict[str, Any])
         raise AnsibleFilterError(f"ray_version_problems: {exc}") from None
 
 
-def ray_smoke_min_hosts(expected_nodes: list[dict[str, Any]], min_hosts: int) -> int:
-    """The plan's expected nodes + ray_verify_smoke_min_hosts -> servers the smoke job must reach."""
-    try:
-        return smoke_min_hosts(expected_nodes, min_hosts)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise AnsibleFilterError(f"ray_smoke_min_hosts: {exc}") from None
-
-
 def ray_engine_problems(info: Any, min_engine: str, min_compose: str) -> list[str]:
     """``docker info --format '{{json .}}'`` (parsed) + the minimum versions -> what is too old or missing."""
     if not isinstance(info, dict):
@@ -109,7 +99,6 @@ class FilterModule:
             "ray_image_archive_file": ray_image_archive_file,
             "ray_image_other_archives": ray_image_other_archives,
             "ray_version_problems": ray_version_problems,
-            "ray_smoke_min_hosts": ray_smoke_min_hosts,
             "ray_engine_problems": ray_engine_problems,
             "ray_tags_selected": ray_tags_selected,
         }

@@ -4,7 +4,7 @@
 
 The token's fingerprint (the label that makes a new token recreate the containers), the Ray and
 Python versions each node reports after an upgrade, the Docker Engine and Compose versions a host
-runs, and how many servers the smoke job must reach.
+runs.
 
 Private to wizardsofts.ray_cluster. Pure functions, no Ansible imports; errors are ``ValueError``.
 """
@@ -61,13 +61,6 @@ def version_problems(seen: Mapping[str, str], version: str, python_version: str)
                 f"{name}: runs Ray {ray_text} on Python {python_text}, the plan says Ray {version} on Python {python_version}"
             )
     return problems
-
-
-def smoke_min_hosts(expected_nodes: Iterable[Mapping[str, Any]], min_hosts: int) -> int:
-    """How many servers the smoke job must have reached: ``min_hosts``, capped by the servers with nodes."""
-    if int(min_hosts) < 1:
-        raise ValueError(f"min_hosts: expected a whole number >= 1, got {min_hosts!r}")
-    return min(int(min_hosts), len({node["host"] for node in expected_nodes}))
 
 
 def _release(text: Any) -> tuple[int, ...] | None:

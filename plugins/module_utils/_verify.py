@@ -50,15 +50,17 @@ def container_mismatches(inspect: list[dict[str, Any]], nodes: list[dict[str, An
 
 
 def smoke_spread(result: dict[str, Any], cluster_nodes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Map the smoke job's per-node task counts to hosts and containers."""
+    """Map the smoke job's per-node task counts to hosts and containers; ``missing`` names the alive
+    nodes of ``cluster_nodes`` (the status fact's ``nodes``) that ran no task (``host/container``)."""
     by_id = {n["id"]: n for n in cluster_nodes}
     per_node: dict[str, int] = {}
     per_host: Counter[str] = Counter()
     for node_id, count in sorted(result.get("tasks_per_node", {}).items()):
         node = by_id.get(node_id, {})
-        label = f"{node.get('host', '?')}/{node.get('name', node_id[:8])}"
-        per_node[label] = count
+        per_node[_node_label(node, node_id)] = count
         per_host[node.get("host", "?")] += count
+    ran = set(result.get("tasks_per_node", {}))
+    missing = sorted(_node_label(n, n["id"]) for n in cluster_nodes if n.get("alive") and n["id"] not in ran)
     return {
         "tasks": sum(per_node.values()),
         "elapsed": result.get("elapsed"),
@@ -66,9 +68,14 @@ def smoke_spread(result: dict[str, Any], cluster_nodes: list[dict[str, Any]]) ->
         "per_host": dict(sorted(per_host.items())),
         "hosts": len(per_host),
         "nodes": len(per_node),
+        "missing": missing,
         "cross_node_transfers": result.get("cross_node_transfers", 0),
         "bytes_moved": result.get("bytes_moved", 0),
     }
+
+
+def _node_label(node: dict[str, Any], node_id: str) -> str:
+    return f"{node.get('host') or '?'}/{node.get('name') or node_id[:8]}"
 
 
 def summary_lines(cluster: dict[str, Any], plan: dict[str, Any]) -> list[str]:

@@ -1,6 +1,14 @@
-"""Smoke job run inside the head container: spread tasks over the nodes and move objects between them.
+"""Smoke job run inside the head container: one task on every alive node, pinned to it, and each
+node's object read on the next node (a ring), so every node runs work and every node both sends and
+receives an object.
 
-Prints one JSON line: elapsed seconds, tasks per node id, cross-node transfers and bytes moved.
+One task per node, not a number of tasks spread at random: a job's tasks need worker processes of
+their own on every node they reach, and starting those is most of a smoke job's time (20 tasks
+spread over 11 nodes started about 20 of them; one per node starts one per node, and every node is
+certain to be reached). A node without CPUs gets a task that asks for none.
+
+Prints one JSON line: elapsed seconds, tasks per node id, cross-node transfers and bytes moved, and
+``ok`` (every object arrived whole, every consumer ran where it was placed).
 """
 
 import json
@@ -8,46 +16,52 @@ import os
 import sys
 import time
 
-import numpy as np
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-TASKS = int(os.environ.get("SMOKE_TASKS", "20"))
 OBJECT_MB = int(os.environ.get("SMOKE_OBJECT_MB", "8"))
 
 ray.init(address="auto", logging_level="ERROR", log_to_driver=False)
 
 
-@ray.remote(num_cpus=1, scheduling_strategy="SPREAD")
+@ray.remote
 def produce(i):
-    time.sleep(1)
-    data = np.full(OBJECT_MB * 1024 * 1024 // 8, i, dtype=np.float64)
-    return ray.get_runtime_context().get_node_id(), data
+    return ray.get_runtime_context().get_node_id(), bytes([i % 256]) * (OBJECT_MB * 1024 * 1024)
 
 
-@ray.remote(num_cpus=1, scheduling_strategy="SPREAD")
+@ray.remote
 def consume(item):
     producer, data = item
-    return producer, ray.get_runtime_context().get_node_id(), float(data[0]), data.nbytes
+    return producer, ray.get_runtime_context().get_node_id(), data[0], len(data), data.count(data[:1]) == len(data)
 
 
 start = time.monotonic()
-produced = [produce.remote(i) for i in range(TASKS)]
-# Each consumer gets another task's object: Ray pulls it to the consumer's node.
-consumed = ray.get([consume.remote(produced[(i + 1) % TASKS]) for i in range(TASKS)], timeout=300)
-# The driver on the head pulls every produced object too.
-pulled = ray.get(produced, timeout=300)
+nodes = sorted((n["NodeID"], n["Resources"].get("CPU", 0)) for n in ray.nodes() if n["Alive"])
+
+
+def on(index):
+    node_id, cpus = nodes[index % len(nodes)]
+    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=False), "num_cpus": 1 if cpus >= 1 else 0}
+
+
+produced = [produce.options(**on(i)).remote(i) for i in range(len(nodes))]
+# Each node reads the object of the node before it: Ray moves it between the two.
+consumed = ray.get([consume.options(**on(i + 1)).remote(produced[i]) for i in range(len(nodes))], timeout=300)
 elapsed = time.monotonic() - start
 
 tasks_per_node = {}
-for node_id, _ in pulled:
-    tasks_per_node[node_id] = tasks_per_node.get(node_id, 0) + 1
+for producer, consumer, _first, _size, _whole in consumed:
+    for node_id in (producer, consumer):
+        tasks_per_node[node_id] = tasks_per_node.get(node_id, 0) + 1
+placed = [nodes[i][0] == c[0] and nodes[(i + 1) % len(nodes)][0] == c[1] for i, c in enumerate(consumed)]
+intact = [c[2] == i % 256 and c[3] == OBJECT_MB * 1024 * 1024 and c[4] for i, c in enumerate(consumed)]
 cross = [c for c in consumed if c[0] != c[1]]
-ok = sorted(int(c[2]) for c in consumed) == list(range(TASKS))
+ok = bool(nodes) and all(placed) and all(intact)
 print(
     json.dumps(
         {
             "ok": ok,
-            "tasks": TASKS,
+            "tasks": 2 * len(consumed),
             "elapsed": round(elapsed, 2),
             "tasks_per_node": tasks_per_node,
             "cross_node_transfers": len(cross),

@@ -256,7 +256,7 @@ def test_inventory_hosts_passes_every_prefixed_name_without_reading_it() -> None
 # (id, host, variable set in the inventory, nearest known name)
 INVENTORY_TYPOS = [
     ("worker-count", "lab-80", "ray_worker_cont", "ray_worker_count"),
-    ("role-option", "lab-84", "ray_verify_smoke_task", "ray_verify_smoke_tasks"),
+    ("role-option", "lab-84", "ray_verify_smoke_object_m", "ray_verify_smoke_object_mb"),
     ("extra-var", "lab-80", "ray_restart_head_", "ray_restart_head"),
 ]
 

@@ -30,7 +30,7 @@ def test_the_lookup_merges_the_roles_main_options_without_descriptions_or_defaul
     assert spec["ufw_logging"] == {"type": "str", "choices": ["off", "low", "medium", "high", "full"]}
     # The token option keeps no_log, and loses its default (a template the task must never render).
     assert spec["ray_compose_auth_token"] == {"type": "str", "no_log": True}
-    assert {"ray_image_method", "ray_worker_wait_timeout", "ray_monitoring_password", "ray_verify_smoke_tasks"} <= set(spec)
+    assert {"ray_image_method", "ray_worker_wait_timeout", "ray_monitoring_password", "ray_verify_smoke_object_mb"} <= set(spec)
     for option in _walk(spec):
         assert not {"description", "default", "version_added"} & set(option), option
     # A list of names is the same as the names one by one.

@@ -75,7 +75,7 @@ def test_unknown_variable_message() -> None:
 # (id, variable set on every host) - known names of every kind are accepted
 KNOWN_NAMES = [
     ("role-option", "ray_image_method"),
-    ("role-option-of-another-entry-point", "ray_verify_smoke_tasks"),
+    ("role-option-of-another-entry-point", "ray_verify_smoke_object_mb"),
     ("docker-engine", "docker_engine_source"),
     ("ufw", "ufw_logging"),
     ("cluster-plan", "cluster_plan_cluster_group"),
@@ -111,7 +111,7 @@ def test_without_roles_dir_only_the_planner_inputs_are_known(lab_hosts: Hosts) -
 def test_role_variables_reads_every_entry_point() -> None:
     names = role_variables(ROLES_DIR)
     assert {"ray_image_method", "ufw_logging", "docker_engine_source", "cluster_plan_cluster_group"} <= names
-    assert {"ray_compose_auth_token", "ray_verify_smoke_min_hosts", "ray_worker_wait_timeout"} <= names
+    assert {"ray_compose_auth_token", "ray_verify_smoke_object_mb", "ray_worker_wait_timeout"} <= names
     assert {"ray_cluster_version", "ray_worker_count", "ray_head_spec"} <= names  # cluster_plan lists the planner's inputs
     assert "cpus" not in names  # node spec keys are sub-options, not variables
 

@@ -12,7 +12,6 @@ import pytest
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._lifecycle import (
     engine_problems,
     engine_versions,
-    smoke_min_hosts,
     version_problems,
     versions_seen,
 )
@@ -85,26 +84,6 @@ def test_version_problems(seen: dict[str, str], expected: list[str]) -> None:
 def test_version_problems_refuses_a_bad_planned_version() -> None:
     with pytest.raises(ValueError, match="expected a Ray release"):
         version_problems({"ray-head": "2.60.0 3.11.9"}, "2.60", "3.11")
-
-
-NODES = [
-    {"host": host, "name": name}
-    for host, name in [("a", "ray-head"), ("a", "ray-worker-1"), ("b", "ray-worker-1"), ("c", "ray-worker-1")]
-]
-
-
-@pytest.mark.parametrize(
-    ("nodes", "min_hosts", "expected"),
-    [(NODES, 3, 3), (NODES, 5, 3), (NODES, 1, 1), (NODES[:2], 3, 1), ([], 3, 0)],
-    ids=["enough-servers", "capped-by-servers", "one-wanted", "one-server", "no-nodes"],
-)
-def test_smoke_min_hosts(nodes: list[dict[str, Any]], min_hosts: int, expected: int) -> None:
-    assert smoke_min_hosts(nodes, min_hosts) == expected
-
-
-def test_smoke_min_hosts_needs_one() -> None:
-    with pytest.raises(ValueError, match="min_hosts: expected a whole number >= 1, got 0"):
-        smoke_min_hosts(NODES, 0)
 
 
 def _info(engine: Any, compose: Any = None, **plugins: str) -> dict[str, Any]:

@@ -81,8 +81,14 @@ def test_missing_container_and_empty_sections() -> None:
     assert len(bare) == 7  # every key but MemoryReservation (not planned)
 
 
-def test_smoke_spread_maps_node_ids_to_hosts_and_containers() -> None:
-    nodes = [{"id": "a" * 40, "host": "h1", "name": "ray-head"}, {"id": "b" * 40, "host": "h2", "name": "ray-worker-1"}]
+def test_smoke_spread_maps_node_ids_to_hosts_and_containers_and_names_the_nodes_without_a_task() -> None:
+    nodes = [
+        {"id": "a" * 40, "host": "h1", "name": "ray-head", "alive": True},
+        {"id": "b" * 40, "host": "h2", "name": "ray-worker-1", "alive": True},
+        {"id": "d" * 40, "host": "h2", "name": "ray-worker-2", "alive": True},
+        {"id": "e" * 40, "host": "h2", "name": "ray-worker-3", "alive": False},  # dead: no task expected
+        {"id": "f" * 40, "host": None, "name": None, "alive": True},  # alive, not in the plan
+    ]
     result = {"tasks_per_node": {"b" * 40: 3, "a" * 40: 2, "c" * 40: 1}, "elapsed": 1.5, "bytes_moved": 10}
     assert smoke_spread(result, nodes) == {
         "tasks": 6,
@@ -91,6 +97,7 @@ def test_smoke_spread_maps_node_ids_to_hosts_and_containers() -> None:
         "per_host": {"?": 1, "h1": 2, "h2": 3},
         "hosts": 3,
         "nodes": 3,
+        "missing": ["?/ffffffff", "h2/ray-worker-2"],
         "cross_node_transfers": 0,
         "bytes_moved": 10,
     }
