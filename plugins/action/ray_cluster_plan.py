@@ -117,7 +117,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(str(exc), result={"host": exc.host, "variable": exc.variable}) from None
         if plan["warnings"] or notes:
             result["warnings"] = [*plan["warnings"], *notes]
-        result.update(changed=False, plan=plan, ansible_facts={"ray_cluster_plan": plan})
+        result.update(changed=False, plan=plan)
         return result
 
     @staticmethod

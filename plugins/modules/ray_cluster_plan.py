@@ -104,8 +104,16 @@ options:
 """
 
 EXAMPLES = r"""
+# The plan is returned, not set as a fact: register it and keep it with set_fact (the
+# wizardsofts.ray_cluster.cluster_plan role does), so it is not copied with the facts for every task.
 - name: Compute the cluster plan once, on the controller
   wizardsofts.ray_cluster.ray_cluster_plan:
+  run_once: true
+  register: planned
+
+- name: Keep it for every host of the play
+  ansible.builtin.set_fact:
+    ray_cluster_plan: "{{ planned.plan }}"
   run_once: true
 
 - name: Plan for explicit data (no inventory needed)
@@ -408,9 +416,4 @@ plan:
       type: list
       elements: str
       returned: success
-ansible_facts:
-  description: The same plan as fact C(ray_cluster_plan).
-  returned: success
-  type: dict
-  sample: {"ray_cluster_plan": {"cluster": {"head_address": "192.0.2.10:6379"}}}
 """

@@ -143,7 +143,7 @@ def connections() -> dict[str, dict[str, str]]:
 @functools.cache
 def plan() -> dict[str, Any]:
     """The cluster plan for the lab inventory, computed by the collection on the controller."""
-    return adhoc("localhost", "wizardsofts.ray_cluster.ray_cluster_plan")["localhost"]["ansible_facts"]["ray_cluster_plan"]
+    return adhoc("localhost", "wizardsofts.ray_cluster.ray_cluster_plan")["localhost"]["plan"]
 
 
 @functools.cache

@@ -145,6 +145,7 @@ CHECKED_ONCE = {
     ("ray_monitoring", "drift"),
     ("celery", "drift"),
     ("ray_verify", "preflight"),
+    ("ray_verify", "verify"),  # site.yml's verify play: the main entry point after its preflight
 }
 
 

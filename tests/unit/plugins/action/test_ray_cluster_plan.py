@@ -173,7 +173,7 @@ def test_second_plan_in_the_same_run_ignores_the_previous_plan_fact() -> None:
     hostvars = lab_hostvars()
     first = plan_of(hostvars)
     for hvars in hostvars.values():
-        hvars["ray_cluster_plan"] = first  # ansible_facts injected as a top-level host variable
+        hvars["ray_cluster_plan"] = first  # the cluster_plan role keeps it with set_fact
     _, _, hosts = inventory_hosts(hostvars, GROUPS, "ray_head", "ray_workers")
     assert all("ray_cluster_plan" not in entry for entry in hosts.values())
     second = plan_of(hostvars)
