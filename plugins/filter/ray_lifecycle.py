@@ -1,6 +1,7 @@
 # Copyright (c) 2026 WizardSofts
 # Apache License 2.0
-"""Filters for the image archive, the token fingerprint, the upgrade's and the engine's version checks and the run's tag selection."""
+"""Filters for the image archive, the token fingerprint, the upgrade's and the engine's version checks and the
+run's tag selection."""
 
 from __future__ import annotations
 
