@@ -116,9 +116,9 @@ def celery_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     run = playbook("site.yml", *TAGS, inventory=inventory, timeout=900)
     assert run.rc == 0, run
     log(f"Celery deployed (app image built on the controller, images shipped, containers healthy) in {run.seconds:.0f} s")
-    _PLAN["celery"] = adhoc("localhost", "wizardsofts.ray_cluster.ray_cluster_plan", inventory=inventory)["localhost"][
-        "ansible_facts"
-    ]["ray_cluster_plan"]["cluster"]["celery"]
+    _PLAN["celery"] = adhoc("localhost", "wizardsofts.ray_cluster.ray_cluster_plan", inventory=inventory)["localhost"]["plan"][
+        "cluster"
+    ]["celery"]
     yield inventory
     removal = playbook("site.yml", *TAGS, inventory=LAB_INVENTORY, timeout=600)
     assert removal.rc == 0, removal
