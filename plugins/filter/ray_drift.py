@@ -50,10 +50,19 @@ def ray_image_drift(probe: Any, image: str, image_id: str = "") -> list[str]:
 
 
 def ray_compose_drift(
-    probe: Any, plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "", token_sha256: str = ""
+    probe: Any,
+    plan: dict[str, Any],
+    host: str,
+    kind: str,
+    token_fingerprint: str = "",
+    token_sha256: str = "",
+    files_only: bool = False,
 ) -> list[str]:
-    """The host's read + the plan + one project (head or workers) -> what the ray_compose role would change."""
-    return _judged("ray_compose_drift", compose_drift, probe, plan, host, kind, token_fingerprint or "", token_sha256 or "")
+    """The host's read + the plan + one project (head or workers) -> what the ray_compose role would change
+    (``files_only``: in what it writes before it brings the project up)."""
+    return _judged(
+        "ray_compose_drift", compose_drift, probe, plan, host, kind, token_fingerprint or "", token_sha256 or "", bool(files_only)
+    )
 
 
 def ray_compose_recreated(probe: Any, plan: dict[str, Any], host: str, kind: str, token_fingerprint: str = "") -> list[str]:

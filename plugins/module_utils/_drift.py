@@ -180,11 +180,13 @@ def compose_drift(
     kind: str,
     token_fingerprint: str = "",
     token_sha256: str = "",
+    files_only: bool = False,
 ) -> list[str]:
     """What the ray_compose role (one of the host's projects) would change: the token file, the
     compose file (the exact text it writes) and its directory, the head's GCS store directory, and
     the project's containers (each running, healthy and created from the planned spec; none the
-    plan does not have)."""
+    plan does not have). ``files_only``: all but the containers (what the role writes before it
+    brings the project up)."""
     cluster = plan["cluster"]
     project = plan["hosts"][host]["projects"][kind]
     wanted = bool(project["services"])
@@ -203,6 +205,8 @@ def compose_drift(
         problems += node_logs_drift(probe, plan, host, kind)
     elif deployed is not None:
         problems.append(f"{project['file']}: the plan has no {kind} project here any more")
+    if files_only:
+        return problems
     docker = probe.get("docker")
     if not docker or docker.get("info") is None:
         return [*problems, "docker: not answering, the containers cannot be read"] if wanted else problems

@@ -281,6 +281,58 @@ def test_each_difference_is_named(plan: dict[str, Any], host: str, change: Any, 
     assert any(expected in line for line in differences), differences
 
 
+# A project whose files are right and only containers differ: ray_compose skips its file tasks (site.yml).
+CONTAINER_ONLY = {
+    "container-exited",
+    "container-unhealthy",
+    "container-old-spec",
+    "container-removed",
+    "container-extra",
+    "head-exited",
+}
+FILE_CASES = {
+    "compose-edited",
+    "compose-missing",
+    "compose-dir-mode",
+    "gcs-store-missing",
+    "node-log-dir-missing",
+    "node-log-dir-mode",
+    "node-logs-dir-mode",
+    "pruner-edited",
+    "pruner-timer-stopped",
+    "pruner-timer-not-read",
+}
+TOKEN_CASES = {"token-edited", "token-mode", "token-owner"}
+
+
+@pytest.mark.parametrize(
+    ("case_id", "host", "change"),
+    [(c[0], c[1], c[2]) for c in DIFFERENCES if c[0] in CONTAINER_ONLY | FILE_CASES | TOKEN_CASES],
+    ids=[c[0] for c in DIFFERENCES if c[0] in CONTAINER_ONLY | FILE_CASES | TOKEN_CASES],
+)
+def test_files_only_leaves_out_the_containers_and_nothing_else(
+    plan: dict[str, Any], case_id: str, host: str, change: Any
+) -> None:
+    probe = matching_probe(plan, host)
+    change(probe)
+    sha = sha256_text(TOKEN_TEXT)
+    files = [
+        line for kind in ("head", "workers") for line in compose_drift(probe, plan, host, kind, FINGERPRINT, sha, files_only=True)
+    ]
+    everything = [line for kind in ("head", "workers") for line in compose_drift(probe, plan, host, kind, FINGERPRINT, sha)]
+    assert set(files) <= set(everything)
+    assert (files == []) == (case_id in CONTAINER_ONLY), files
+
+
+def test_files_only_sees_a_new_token_and_a_missing_read(plan: dict[str, Any]) -> None:
+    probe = matching_probe(plan, "lab-80")
+    assert any(
+        "auth_token: content differs" in line
+        for line in compose_drift(probe, plan, "lab-80", "workers", "cd" * 16, "0" * 64, True)
+    )
+    assert compose_drift({"deployed": {}}, plan, "lab-80", "workers", FINGERPRINT, sha256_text(TOKEN_TEXT), True)
+
+
 def test_stale_rules_count_only_when_removed(plan: dict[str, Any]) -> None:
     probe = matching_probe(plan, "lab-80")
     _stale_rule(probe)
