@@ -138,7 +138,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plan:
-  description: The cluster plan (the same as fact C(ray_cluster_plan)).
+  description: The cluster plan (the wizardsofts.ray_cluster.cluster_plan role keeps it as C(ray_cluster_plan), a host variable).
   returned: success
   type: dict
   contains:
