@@ -12,18 +12,37 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring import monitoring_health
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitoring_files import monitoring_files
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash, prometheus_ray_password
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import (
+    bcrypt_hash,
+    login_hashes,
+    prometheus_ray_password,
+)
 
 
 def ray_monitoring_files(
-    plan: Any, host: str, password_hash: str, ray_password_hash: str = "", receiver_cert: str = ""
+    plan: Any,
+    host: str,
+    password_hash: str,
+    ray_password_hash: str = "",
+    receiver_cert: str = "",
+    password_sha256: str = "",
+    token_fingerprint: str = "",
 ) -> dict[str, str]:
-    """The plan + a host + the login's bcrypt hash (and Ray's dashboard's, and the log receiver's
-    certificate) -> every file the ray_monitoring role writes there (path -> text)."""
+    """The plan + a host + the login's bcrypt hash (and Ray's dashboard's, the log receiver's
+    certificate, the password file's sha256 and the token's fingerprint) -> every file the
+    ray_monitoring role writes there (path -> text)."""
     if not isinstance(plan, dict) or "cluster" not in plan:
         raise AnsibleFilterError("ray_monitoring_files: expected the cluster plan (ray_cluster_plan)")
     try:
-        return monitoring_files(plan, str(host), str(password_hash), str(ray_password_hash or ""), str(receiver_cert or ""))
+        return monitoring_files(
+            plan,
+            str(host),
+            str(password_hash),
+            str(ray_password_hash or ""),
+            str(receiver_cert or ""),
+            str(password_sha256 or ""),
+            str(token_fingerprint or ""),
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"ray_monitoring_files: {exc}") from None
 
@@ -37,10 +56,11 @@ def ray_monitoring_drift(
     image_id: str = "",
     ray_password_hash: str = "",
     receiver_cert: str = "",
+    token_fingerprint: str = "",
 ) -> list[str]:
     """The host's read + the plan + the login's hash and the password file's sha256 (and Ray's
-    dashboard's login hash, and the log receiver's certificate) -> what the ray_monitoring role would
-    change on the host."""
+    dashboard's login hash, the log receiver's certificate and the token's fingerprint) -> what the
+    ray_monitoring role would change on the host."""
     if not isinstance(probe, dict):
         raise AnsibleFilterError(f"ray_monitoring_drift: expected the ray_cluster_deployed result, got {type(probe).__name__}")
     try:
@@ -53,9 +73,17 @@ def ray_monitoring_drift(
             image_id or "",
             str(ray_password_hash or ""),
             str(receiver_cert or ""),
+            str(token_fingerprint or ""),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError(f"ray_monitoring_drift: {exc}") from None
+
+
+def ray_monitoring_logins(record: Any, password_sha256: Any, token_fingerprint: Any) -> dict[str, str] | None:
+    """The logins' record as the host's read holds it + the sha256 of the password file's text and the
+    token's fingerprint as they are now (None: not known) -> the hashes the record holds, when it was
+    written for those secrets; else None."""
+    return login_hashes(record, password_sha256, token_fingerprint)
 
 
 def ray_monitoring_health(plan: Any, targets: Any, alerts: Any) -> dict[str, Any]:
@@ -92,6 +120,7 @@ class FilterModule:
             "ray_monitoring_files": ray_monitoring_files,
             "ray_monitoring_drift": ray_monitoring_drift,
             "ray_monitoring_health": ray_monitoring_health,
+            "ray_monitoring_logins": ray_monitoring_logins,
             "ray_bcrypt_hash": ray_bcrypt_hash,
             "ray_prometheus_ray_password": ray_prometheus_ray_password,
         }

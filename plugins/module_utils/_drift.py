@@ -283,10 +283,12 @@ def monitoring_drift(
     image_id: str = "",
     ray_password_hash: str = "",
     receiver_cert: str = "",
+    token_fingerprint: str = "",
 ) -> list[str]:
     """What the ray_monitoring role would change on ``host``: each file it writes (with the login's
-    ``password_hash``, Ray's dashboard's ``ray_password_hash`` and the log receiver's certificate
-    ``receiver_cert``), the password file on the monitoring host (``password_sha256``: the sha256 of
+    ``password_hash``, Ray's dashboard's ``ray_password_hash``, the log receiver's certificate
+    ``receiver_cert`` and, in the logins' record, ``password_sha256`` and the token's
+    ``token_fingerprint``), the password file on the monitoring host (``password_sha256``: the sha256 of
     the text it must hold), with log aggregation the receiver's key and store there, the image
     (``image_id``: see :func:`image_drift`) and each of the host's monitoring containers running.
     Nothing when monitoring is off."""
@@ -295,7 +297,7 @@ def monitoring_drift(
         return []
     group = str(monitoring["uid"])
     problems = []
-    files = monitoring_files(dict(plan), host, password_hash, ray_password_hash, receiver_cert)
+    files = monitoring_files(dict(plan), host, password_hash, ray_password_hash, receiver_cert, password_sha256, token_fingerprint)
     for path, text in files.items():
         problems += file_drift(probe, path, mode=_MONITORING_FILE_MODE, sha256=sha256_text(text), group=group)
     logs = monitoring["logs"]

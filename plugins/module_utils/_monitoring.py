@@ -46,6 +46,8 @@ MONITORING_UID = 9090
 MONITORING_USER = "admin"
 # Where the monitoring host keeps the stack's configuration (mounted read-only at the same path).
 CONFIG_DIR_NAME = "config"
+# Beside web.yml in CONFIG_DIR_NAME: the logins' record (see _token.login_hashes).
+LOGINS_FILE = "logins.json"
 # Scrape jobs, in the order of prometheus.yml; each ``file_sd`` job reads targets/<job>.json.
 RAY_NODE_JOB = "ray_node"
 RAY_HEAD_JOB = "ray_head"
@@ -117,6 +119,9 @@ def monitoring_plan(settings: dict[str, Any], host: str, ips: dict[str, str], he
         "exporters_project": exporters,
         "config_dir": config_dir,
         "password_file": settings["ray_cluster_monitoring_password_file"],
+        # The logins' bcrypt hashes with the digests of the secrets they were made from (never a secret):
+        # a run whose secrets did not change takes the hashes from it (see _token.login_hashes).
+        "logins_file": f"{config_dir}/{LOGINS_FILE}",
         "prometheus_port": settings["ray_cluster_prometheus_port"],
         "alertmanager_port": settings["ray_cluster_alertmanager_port"],
         "node_exporter_port": settings["ray_cluster_node_exporter_port"],

@@ -35,6 +35,7 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
     RAY_NODE_JOB,
     scrape_targets,
 )
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import login_record_text
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._yaml import to_yaml
 
 # Inside the containers: the configuration directory (the host's, mounted read-only) and the data.
@@ -527,12 +528,20 @@ def exporters_compose(plan: dict[str, Any], host: str) -> str:
 
 
 def monitoring_files(
-    plan: dict[str, Any], host: str, password_hash: str, ray_password_hash: str = "", receiver_cert: str = ""
+    plan: dict[str, Any],
+    host: str,
+    password_hash: str,
+    ray_password_hash: str = "",
+    receiver_cert: str = "",
+    password_sha256: str = "",
+    token_fingerprint: str = "",
 ) -> dict[str, str]:
     """Every file the ray_monitoring role writes on ``host``: absolute path -> text. The monitoring
     host gets the stack's configuration and compose file; every host its exporters' compose file (and,
     with log aggregation, its shipper's files: see :func:`_log_files.log_files`, ``receiver_cert``).
-    ``password_hash`` and ``ray_password_hash``: see :func:`web_config`."""
+    ``password_hash`` and ``ray_password_hash``: see :func:`web_config`; with ``password_sha256`` (of the
+    password file's text) and the token's ``token_fingerprint`` they make the logins' record beside it
+    (:func:`_token.login_record_text`)."""
     monitoring = plan["cluster"]["monitoring"]
     if not monitoring:
         return {}
@@ -545,6 +554,7 @@ def monitoring_files(
         files[f"{config}/{RULES_FILE}"] = alert_rules(plan)
         files[f"{config}/{ALERTMANAGER_FILE}"] = alertmanager_config(plan)
         files[f"{config}/{WEB_FILE}"] = web_config(plan, password_hash, ray_password_hash)
+        files[monitoring["logins_file"]] = login_record_text(password_sha256, password_hash, token_fingerprint, ray_password_hash)
         files.update({f"{config}/{path}": text for path, text in target_files(plan).items()})
         files[f"{config}/{OVERVIEW_FILE}"] = overview_dashboard(plan)
         # Written last, once Ray's dashboards are (the role generates them when it differs).

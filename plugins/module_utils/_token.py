@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from typing import Any
 
 # Hex digits of the token's sha256 kept in the containers' label.
@@ -112,3 +113,46 @@ def gcs_redis_password_sh(token_path: str) -> str:
 def prometheus_ray_password_sh(token_path: str) -> str:
     """A POSIX shell expression printing :func:`prometheus_ray_password` of the token in ``token_path``."""
     return derived_password_sh(PROMETHEUS_RAY_PASSWORD_PREFIX, token_path)
+
+
+# The logins' record, written beside Prometheus's web.yml (the ray_monitoring role): the bcrypt hashes of the
+# logins with the digests of the secrets they were made from (the sha256 of the monitoring password file's
+# text, the cluster token's fingerprint). A run whose secrets are those the record names takes the hashes
+# from it, from the hosts' one read, instead of reading the secrets and hashing them again. Never a secret.
+def login_record_text(password_sha256: str, password_hash: str, token_fingerprint: str = "", ray_password_hash: str = "") -> str:
+    """The record's exact text (JSON, one line)."""
+    record = {
+        "password_sha256": password_sha256,
+        "password_hash": password_hash,
+        "token_fingerprint": token_fingerprint,
+        "ray_password_hash": ray_password_hash,
+    }
+    return json.dumps(record, sort_keys=True) + "\n"
+
+
+def login_hashes(record_text: Any, password_sha256: Any, token_fingerprint: Any) -> dict[str, str] | None:
+    """The hashes the record holds (``password_hash``, ``ray_password_hash``, ``password_sha256``) when it
+    was written for these secrets: ``password_sha256`` (of the password file's text) and
+    ``token_fingerprint`` ('' without Ray's dashboard login) as the record names them, hashes of this
+    collection's bcrypt cost, Ray's dashboard's exactly when there is a token. Else None (no record, an
+    unknown secret, another password or token, a record not written by this collection): decide the
+    secrets and hash them."""
+    if not record_text or not isinstance(record_text, str) or not password_sha256 or token_fingerprint is None:
+        return None
+    try:
+        record = json.loads(record_text)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or record.get("password_sha256") != password_sha256:
+        return None
+    if record.get("token_fingerprint") != token_fingerprint:
+        return None
+    prefix = f"$2b${BCRYPT_COST:02d}$"
+    password_hash, ray_password_hash = record.get("password_hash"), record.get("ray_password_hash")
+    if not isinstance(password_hash, str) or not password_hash.startswith(prefix):
+        return None
+    if not isinstance(ray_password_hash, str) or ray_password_hash.startswith(prefix) != bool(token_fingerprint):
+        return None
+    if not token_fingerprint and ray_password_hash:
+        return None
+    return {"password_hash": password_hash, "ray_password_hash": ray_password_hash, "password_sha256": password_sha256}

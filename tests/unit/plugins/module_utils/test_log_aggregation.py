@@ -484,7 +484,8 @@ def matching_probe(plan: dict[str, Any], host: str) -> dict[str, Any]:
     """What ray_cluster_deployed reads on a host the ray_monitoring role has just converged (aggregation on or off)."""
     monitoring = plan["cluster"]["monitoring"]
     logs = monitoring["logs"]
-    stats = {path: _stat("file", "0640", "9090", text) for path, text in monitoring_files(plan, host, HASH, "", CERT).items()}
+    files = monitoring_files(plan, host, HASH, "", CERT, PASSWORD_SHA)
+    stats = {path: _stat("file", "0640", "9090", text) for path, text in files.items()}
     running = list(monitoring["exporters_project"]["services"])
     if host == monitoring["host"]:
         stats[monitoring["password_file"]] = _stat("file", "0640", "9090", "secret\n")

@@ -34,7 +34,12 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
     web_config,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import node_port_ranges
-from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import bcrypt_hash, prometheus_ray_password
+from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_monitoring import ray_monitoring_logins
+from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import (
+    bcrypt_hash,
+    prometheus_ray_password,
+    token_fingerprint,
+)
 
 ON = cluster(ray_cluster_monitoring=True)
 HASH = "$2b$10$" + "a" * 53
@@ -369,20 +374,47 @@ def _probe(files: dict[str, str], extra: dict[str, str], running: list[str], ima
 def test_drift_names_each_difference_and_nothing_when_deployed_as_planned(lab_hosts: Hosts) -> None:
     plan = monitored(lab_hosts)
     monitoring = plan["cluster"]["monitoring"]
-    files = monitoring_files(plan, HEAD, HASH)
     password = {monitoring["password_file"]: "secret\n"}
     secret_sha = hashlib.sha256(b"secret\n").hexdigest()
+    files = monitoring_files(plan, HEAD, HASH, password_sha256=secret_sha)
     running = ["ray-node-exporter", "ray-prometheus", "ray-alertmanager"]
     probe = _probe(files, password, running, monitoring["image"])
     assert monitoring_drift(probe, plan, HEAD, HASH, secret_sha) == []
     # Another password: the web login file and the password file differ.
     other = monitoring_drift(probe, plan, HEAD, "$2b$10$" + "b" * 53, hashlib.sha256(b"other\n").hexdigest())
-    assert other == [f"{monitoring['config_dir']}/web.yml: content differs", f"{monitoring['password_file']}: content differs"]
+    assert other == [
+        f"{monitoring['config_dir']}/web.yml: content differs",
+        f"{monitoring['logins_file']}: content differs",
+        f"{monitoring['password_file']}: content differs",
+    ]
     probe = _probe(files, password, running[:2], monitoring["image"])
     assert monitoring_drift(probe, plan, HEAD, HASH, secret_sha) == ["ray-alertmanager: no container"]
     # A worker host judges its exporter only.
     worker = _probe(monitoring_files(plan, "lab-80", HASH), {}, ["ray-node-exporter"], monitoring["image"])
     assert monitoring_drift(worker, plan, "lab-80", HASH, secret_sha) == []
+
+
+def test_the_logins_record_on_the_monitoring_host_gives_its_hashes_back_for_the_same_secrets(lab_hosts: Hosts) -> None:
+    # What the roles rely on: the record the role writes (a file like any other of the host's, judged the
+    # same way) gives back, from the read of the host, the hashes it was written with while the password
+    # file's sha256 and the token's fingerprint are those it names; after a rotation of either, nothing.
+    plan = monitored(lab_hosts)
+    monitoring = plan["cluster"]["monitoring"]
+    sha, fingerprint, ray_hash = hashlib.sha256(b"secret\n").hexdigest(), token_fingerprint("t" * 64), "$2b$10$" + "r" * 53
+    files = monitoring_files(plan, HEAD, HASH, ray_hash, "", sha, fingerprint)
+    record = files[monitoring["logins_file"]]
+    assert monitoring["logins_file"] == f"{monitoring['config_dir']}/logins.json"
+    assert monitoring["logins_file"] not in monitoring_files(plan, "lab-80", HASH)
+    assert ray_monitoring_logins(record, sha, fingerprint) == {"password_hash": HASH, "ray_password_hash": ray_hash, "password_sha256": sha}
+    assert ray_monitoring_logins(record, sha, token_fingerprint("u" * 64)) is None
+    assert ray_monitoring_logins(record, hashlib.sha256(b"other\n").hexdigest(), fingerprint) is None
+    # A token rotated: the record differs from what the role would write now, so the judgement names it.
+    running = ["ray-node-exporter", "ray-prometheus", "ray-alertmanager"]
+    probe = _probe(files, {monitoring["password_file"]: "secret\n"}, running, monitoring["image"])
+    assert monitoring_drift(probe, plan, HEAD, HASH, sha, "", ray_hash, "", fingerprint) == []
+    assert monitoring_drift(probe, plan, HEAD, HASH, sha, "", ray_hash, "", token_fingerprint("u" * 64)) == [
+        f"{monitoring['logins_file']}: content differs"
+    ]
 
 
 def test_drift_is_empty_without_monitoring(lab_hosts: Hosts) -> None:

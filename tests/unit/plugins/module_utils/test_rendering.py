@@ -121,6 +121,7 @@ MONITORING = {host: {**hvars, **MONITORING_GROUP} for host, hvars in LOCAL.items
 MONITORING_HOSTS = {"monitoring": ["lab-81"], "logs": ["lab-81"]}
 # The login's hash in the stored web.yml (a made-up bcrypt hash: the rendering takes the hash, never a password).
 PASSWORD_HASH = "$2b$10$" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQ"
+PASSWORD_SHA256 = "5" * 64  # of the password file's text, for the logins' record
 
 # Log aggregation on the monitoring case's servers: a small store and queue, a custom port, store and age.
 LOGS_GROUP = {
@@ -163,7 +164,7 @@ def renderings(
             text = compose_content(plan, host, kind, FINGERPRINT)
             if text:
                 files[f"{host}.{kind}.compose.yaml"] = text
-        for path, text in monitoring_files(plan, host, PASSWORD_HASH, receiver_cert=RECEIVER_CERT).items():
+        for path, text in monitoring_files(plan, host, PASSWORD_HASH, "", RECEIVER_CERT, PASSWORD_SHA256).items():
             files[f"{host}.monitoring{path.replace('/', '_')}"] = text
     return files
 
