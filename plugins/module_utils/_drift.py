@@ -297,7 +297,9 @@ def monitoring_drift(
         return []
     group = str(monitoring["uid"])
     problems = []
-    files = monitoring_files(dict(plan), host, password_hash, ray_password_hash, receiver_cert, password_sha256, token_fingerprint)
+    files = monitoring_files(
+        dict(plan), host, password_hash, ray_password_hash, receiver_cert, password_sha256, token_fingerprint
+    )
     for path, text in files.items():
         problems += file_drift(probe, path, mode=_MONITORING_FILE_MODE, sha256=sha256_text(text), group=group)
     logs = monitoring["logs"]

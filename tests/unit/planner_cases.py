@@ -11,7 +11,6 @@ mutations here. A refusal case is ``(id, mutation, host named or None, variable,
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +50,6 @@ PORT_FLAGS = {
     "max-worker-port": "max_worker",
 }
 HEAD_PORT_FLAGS = {"port": 6379, "dashboard-port": 8265, "ray-client-server-port": 10001}
-HEALTH_URL = re.compile(r"'(http://[^']+)'")
 
 Hosts = dict[str, dict[str, Any]]
 Mutation = Callable[[Hosts], "tuple[list[str], list[str]] | None"]

@@ -41,7 +41,6 @@ def consume(item):
     return producer, ray.get_runtime_context().get_node_id(), data[0], len(data), data.count(data[:1]) == len(data)
 
 
-
 def alive():
     return sorted((n["NodeID"], n["Resources"].get("CPU", 0)) for n in ray.nodes() if n["Alive"])
 

@@ -168,8 +168,7 @@ def test_ray_compose_content(lab_plan: dict[str, Any], host: str, kind: str, nam
         assert service["container_name"] == node["name"]
         own = {flag: node["ports"][key] for flag, key in PORT_FLAGS.items()}
         assert port_flags(service["command"]) == ({**own, **HEAD_PORT_FLAGS} if kind == "head" else own)
-        url = f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
-        assert url in service["healthcheck"]["test"][3]
+        assert f"/dev/tcp/{hplan['node_ip']}/{node['ports']['dashboard_agent_http']} " in service["healthcheck"]["test"][3]
         assert service["environment"]["RAY_AUTH_TOKEN_PATH"] == TOKEN_PATH
         gcs = [f"{lab_plan['cluster']['gcs_storage_path']}:/var/lib/ray-gcs"] if kind == "head" else []
         logs = f"{hplan['node_log_dirs'][node['name']]}:/tmp/ray"

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import http.server
 import json
+import subprocess
+import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -18,7 +21,6 @@ from planner_cases import (
     FINGERPRINT,
     HEAD,
     HEAD_PORT_FLAGS,
-    HEALTH_URL,
     KINDS,
     PORT_FLAGS,
     TOKEN_PATH,
@@ -37,10 +39,12 @@ from planner_cases import (
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import (
     AUTH_TOKEN_CONTAINER_PATH,
+    HEALTH_PATH,
     MANAGED_HEADER,
     compose_content,
     compose_service,
     compose_services,
+    health_check,
     node_command,
     node_environment,
     spec_hash,
@@ -243,11 +247,12 @@ def test_compose_health_check_uses_the_node_agent_port(lab_hosts: Hosts) -> None
     plan = build(lab_hosts)
     for _host, hplan, node, service in rendered_nodes(plan):
         check = service["healthcheck"]
-        assert check["test"][:3] == ["CMD", "python3", "-c"]
-        assert HEALTH_URL.findall(check["test"][3]) == [
-            f"http://{hplan['node_ip']}:{node['ports']['dashboard_agent_http']}/api/local_raylet_healthz"
-        ]
-        assert compile(check["test"][3], "<healthcheck>", "exec")
+        assert check["test"][:3] == ["CMD", "bash", "-c"]
+        script = check["test"][3].replace("$$", "$")  # as compose hands it to bash
+        assert script == health_check(node, hplan["node_ip"])
+        assert f"/dev/tcp/{hplan['node_ip']}/{node['ports']['dashboard_agent_http']} " in script
+        assert f"GET {HEALTH_PATH} " in script
+        assert subprocess.run(["bash", "-n", "-c", script], check=False).returncode == 0
         assert {k: check[k] for k in ("interval", "timeout", "retries", "start_period", "start_interval")} == {
             "interval": "15s",
             "timeout": "10s",
@@ -256,7 +261,61 @@ def test_compose_health_check_uses_the_node_agent_port(lab_hosts: Hosts) -> None
             "start_interval": "1s",
         }
     worker = services(plan, "lab-80", "workers")["ray-worker-1"]
-    assert "http://172.28.84.80:20004/api/local_raylet_healthz" in worker["healthcheck"]["test"][3]
+    assert "/dev/tcp/172.28.84.80/20004 " in worker["healthcheck"]["test"][3]
+    ipv6 = copy.deepcopy(lab_hosts)
+    for i, hvars in enumerate(ipv6.values(), start=1):
+        hvars["ray_node_ip"] = f"2001:db8::{i}"
+    assert "/dev/tcp/2001:db8::2/20004 " in services(build(ipv6), "lab-80", "workers")["ray-worker-1"]["healthcheck"]["test"][3]
+
+
+class _Agent(http.server.BaseHTTPRequestHandler):
+    """A node's dashboard agent as the health check sees it: the status and body the test sets."""
+
+    answer: ClassVar[tuple[int, bytes]] = (200, b"success")
+    paths: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        status, body = type(self).answer
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("answer", "healthy"),
+    [
+        ((200, b"success"), True),
+        ((200, b"{'result': 'success'}" * 400), True),  # an answer longer than one read
+        ((200, b"raylet not ready"), False),
+        ((503, b"success"), False),
+        ((404, b"not found"), False),
+        (None, False),  # nothing listens
+    ],
+)
+def test_the_health_check_passes_on_a_200_that_says_success_only(answer: tuple[int, bytes] | None, healthy: bool) -> None:
+    # The script itself, run by bash against an agent on loopback.
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Agent)
+    port = server.server_address[1]
+    if answer is None:
+        server.server_close()
+    else:
+        _Agent.answer, _Agent.paths = answer, []
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        script = health_check({"ports": {"dashboard_agent_http": port}}, "127.0.0.1")
+        run = subprocess.run(["bash", "-c", script], capture_output=True, timeout=20, check=False)
+        assert (run.returncode == 0) is healthy, run
+        if answer is not None:
+            assert _Agent.paths == [HEALTH_PATH]
+    finally:
+        if answer is not None:
+            server.shutdown()
+            server.server_close()
 
 
 def test_compose_content_is_byte_identical(lab_hosts: Hosts) -> None:

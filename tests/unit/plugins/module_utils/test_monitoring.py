@@ -16,6 +16,7 @@ import yaml
 from conftest import make_lab_hosts
 from planner_cases import HEAD, ErrorCase, Hosts, apply, build, cluster, refusal_test, setting_error
 
+from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_monitoring import ray_monitoring_logins
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._compose import compose_content
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._drift import monitoring_drift
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._inputs import PlanError
@@ -34,7 +35,6 @@ from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._monitorin
     web_config,
 )
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._plan import node_port_ranges
-from ansible_collections.wizardsofts.ray_cluster.plugins.filter.ray_monitoring import ray_monitoring_logins
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import (
     bcrypt_hash,
     prometheus_ray_password,
@@ -405,7 +405,11 @@ def test_the_logins_record_on_the_monitoring_host_gives_its_hashes_back_for_the_
     record = files[monitoring["logins_file"]]
     assert monitoring["logins_file"] == f"{monitoring['config_dir']}/logins.json"
     assert monitoring["logins_file"] not in monitoring_files(plan, "lab-80", HASH)
-    assert ray_monitoring_logins(record, sha, fingerprint) == {"password_hash": HASH, "ray_password_hash": ray_hash, "password_sha256": sha}
+    assert ray_monitoring_logins(record, sha, fingerprint) == {
+        "password_hash": HASH,
+        "ray_password_hash": ray_hash,
+        "password_sha256": sha,
+    }
     assert ray_monitoring_logins(record, sha, token_fingerprint("u" * 64)) is None
     assert ray_monitoring_logins(record, hashlib.sha256(b"other\n").hexdigest(), fingerprint) is None
     # A token rotated: the record differs from what the role would write now, so the judgement names it.

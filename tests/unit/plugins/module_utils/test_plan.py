@@ -17,7 +17,6 @@ from planner_cases import (
     FINGERPRINT,
     GIB,
     HEAD,
-    HEALTH_URL,
     KINDS,
     WORKERS,
     ErrorCase,
@@ -32,7 +31,6 @@ from planner_cases import (
     host_vars,
     kind_nodes,
     refusal_test,
-    services,
     setting_error,
 )
 
@@ -466,12 +464,6 @@ def ipv6_lab(lab_hosts: Hosts) -> dict[str, Any]:
 IPV6_URLS: list[tuple[str, Callable[[dict[str, Any]], str], str, int]] = [
     ("dashboard_url", lambda plan: plan["cluster"]["dashboard_url"], "2001:db8::1", 8265),
     ("client_address", lambda plan: plan["cluster"]["client_address"], "2001:db8::1", 10001),
-    (
-        "worker-health-check",
-        lambda plan: HEALTH_URL.findall(services(plan, "lab-80", "workers")["ray-worker-1"]["healthcheck"]["test"][3])[0],
-        "2001:db8::2",
-        20004,
-    ),
 ]
 
 

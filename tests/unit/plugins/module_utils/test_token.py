@@ -65,7 +65,11 @@ def test_the_record_holds_the_hashes_and_the_digests_never_a_secret() -> None:
     assert login_hashes(RECORD, SHA, FP) == {"password_hash": HASH, "ray_password_hash": RAY_HASH, "password_sha256": SHA}
     assert TOKEN not in RECORD and "secret" not in RECORD
     # Without a token (no Ray dashboard login): the fingerprint is '' and so is Ray's hash.
-    assert login_hashes(login_record_text(SHA, HASH), SHA, "") == {"password_hash": HASH, "ray_password_hash": "", "password_sha256": SHA}
+    assert login_hashes(login_record_text(SHA, HASH), SHA, "") == {
+        "password_hash": HASH,
+        "ray_password_hash": "",
+        "password_sha256": SHA,
+    }
 
 
 @pytest.mark.parametrize(
@@ -87,5 +91,7 @@ def test_the_record_holds_the_hashes_and_the_digests_never_a_secret() -> None:
         (login_record_text(SHA, HASH, "", RAY_HASH), SHA, ""),
     ],
 )
-def test_a_record_for_other_secrets_or_not_this_collection_s_gives_nothing(record: object, sha: object, fingerprint: object) -> None:
+def test_a_record_for_other_secrets_or_not_this_collection_s_gives_nothing(
+    record: object, sha: object, fingerprint: object
+) -> None:
     assert login_hashes(record, sha, fingerprint) is None
