@@ -33,6 +33,8 @@ COLLECTION_FACTS = (
     "ray_cluster",
     "cluster_plan_host",
     "ray_cluster_differences",
+    # site.yml's one check of every role's input (the roles then skip their own).
+    "ray_cluster_input_checked",
     "ray_monitoring_health",
     "celery_status",
 )

@@ -186,6 +186,7 @@ def test_not_plan_inputs() -> None:
         "ray_cluster",
         "cluster_plan_host",
         "ray_cluster_differences",
+        "ray_cluster_input_checked",
         "ray_monitoring_health",
         "celery_status",
     }
