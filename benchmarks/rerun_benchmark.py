@@ -59,11 +59,24 @@ def timed(runs: int, *args: str, **kwargs) -> tuple[float, object]:
     return statistics.median(seconds), run
 
 
+def interleaved(runs: int, *commands: list[str]) -> list[float]:
+    """The median seconds of each playbook command, its runs taken in turn with the others' (the lab's
+    two cores are never idle: a slower minute then weighs on every command alike)."""
+    seconds: list[list[float]] = [[] for _ in commands]
+    for _ in range(runs):
+        for i, args in enumerate(commands):
+            seconds[i].append(timed(1, *args)[0])
+    return [statistics.median(each) for each in seconds]
+
+
 def rerun_rows(runs: int, extra: list[str]) -> list[tuple[str, str, str]]:
-    floor, _ = timed(runs, "benchmarks/floor.yml", *extra)
-    floor_facts, _ = timed(runs, "benchmarks/floor.yml", "-e", "floor_facts=true", *extra)
     # Timed like the floor (no profiler); one more run, profiled, counts the tasks and the smoke job.
-    noop, _ = timed(runs, "site.yml", *extra)
+    floor, floor_facts, noop = interleaved(
+        runs,
+        ["benchmarks/floor.yml", *extra],
+        ["benchmarks/floor.yml", "-e", "floor_facts=true", *extra],
+        ["site.yml", *extra],
+    )
     _, run = timed(1, "site.yml", *extra, env=PROFILE)
     changed = sorted(run.changed_hosts())
     smoke = SMOKE_TASK.search(run.out)
@@ -79,8 +92,12 @@ def rerun_rows(runs: int, extra: list[str]) -> list[tuple[str, str, str]]:
         ("  tasks run per host in that rerun", " ".join(f"{h}={n}" for h, n in per_host.items()), ""),
         ("  of which the smoke job", smoke.group(1) if smoke else "not run", ""),
     ]
-    tag_floor, _ = timed(runs, "benchmarks/floor.yml", "-e", "floor_facts=true", "--limit", "lab-81", *extra)
-    tagged, run = timed(runs, "site.yml", "--tags", "ray_worker", "--limit", "lab-81", *extra)
+    tag_floor, tagged = interleaved(
+        runs,
+        ["benchmarks/floor.yml", "-e", "floor_facts=true", "--limit", "lab-81", *extra],
+        ["site.yml", "--tags", "ray_worker", "--limit", "lab-81", *extra],
+    )
+    _, run = timed(1, "site.yml", "--tags", "ray_worker", "--limit", "lab-81", *extra)
     rows += [
         ("floor limited to lab-81", f"{tag_floor:.1f}", "1.0x"),
         (
