@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from labkit import inventory_with, wait_whole
+from labkit import inventory_with, pins, ray_image, wait_whole
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,7 +19,13 @@ def converged_lab() -> None:
 
 @pytest.fixture(scope="session")
 def redis_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The lab inventory with ray_cluster_gcs_storage=redis. The upgrade test moves the lab to it on
-    its way back (one recreation of the whole cluster for the new Ray, the new token and the new
-    store); the Redis tests and the teardown then run on it."""
-    return inventory_with(tmp_path_factory.mktemp("redis"), {"group:ray_cluster": {"ray_cluster_gcs_storage": "redis"}})
+    """The lab inventory as the upgrade test leaves it: the other Ray version (pins.RAY_PREVIOUS_VERSION,
+    its image) and ray_cluster_gcs_storage=redis. The upgrade test moves the lab to it in one
+    recreation of the whole cluster (the other Ray, a new token, the new store); the Redis tests and
+    the teardown then run on it."""
+    changes = {
+        "ray_cluster_gcs_storage": "redis",
+        "ray_cluster_version": pins.RAY_PREVIOUS_VERSION,
+        "ray_cluster_image": ray_image(pins.RAY_PREVIOUS_VERSION),
+    }
+    return inventory_with(tmp_path_factory.mktemp("redis"), {"group:ray_cluster": changes})
