@@ -229,9 +229,10 @@ def test_the_plan_alone_refuses_the_same_input(plan_runs: dict[str, Run], case_i
 
 
 def test_removal_is_allowed_when_confirmed_and_shown_first(tmp_path: Path, lab_before: dict[str, Any]) -> None:
-    """With ray_cluster_confirm_removal, a check run passes the guard and names what would go."""
+    """With ray_cluster_confirm_removal, a check run passes the guard and names what would go (on the
+    server concerned: the guard judges each server's own removals)."""
     inventory = inventory_with(tmp_path, {"lab-82": {"ray_worker_count": 0}})
-    run = playbook("site.yml", "--check", "-e", "ray_cluster_confirm_removal=true", inventory=inventory)
+    run = playbook("site.yml", "--check", "--limit", "lab-82", "-e", "ray_cluster_confirm_removal=true", inventory=inventory)
     assert run.rc == 0, run
     assert "host lab-82: remove ray-worker-1" in run.out, run
     assert snapshot() == lab_before
