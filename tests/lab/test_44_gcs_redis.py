@@ -2,20 +2,18 @@
 rerun with nothing changed; Redis refuses clients without the cluster's password and is closed to
 the other servers; head faults and Redis's own (a restart, 60 s down) end with the cluster whole
 and no worker restarted, and status.yml says what is wrong while Redis is down. The lab comes to
-Redis, on the other Ray version, from test_40's upgrade (see the on_redis fixture). benchmarks/head_faults.py
+Redis from test_40's upgrade round trip (see the on_redis fixture). benchmarks/head_faults.py
 --storage redis repeats the figures."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from headfaults import HEAD_HOST, REDIS, REDIS_DOWN_S, Outcome, inject_and_time, work_through_a_fault
-from labkit import LAB_INVENTORY, ROOT, cluster_token, gcs_in_redis, lab_host, log, pins, plan, playbook, server, wait_whole
+from labkit import LAB_INVENTORY, cluster_token, gcs_in_redis, lab_host, log, plan, playbook, server, wait_whole
 
 from ansible_collections.wizardsofts.ray_cluster.plugins.module_utils._token import gcs_redis_password
 
@@ -26,18 +24,15 @@ REDIS_PORT = 6380  # the default ray_cluster_gcs_redis_port
 
 @pytest.fixture(scope="module")
 def on_redis(redis_inventory: Path) -> Iterator[Path]:
-    """The lab with its GCS in Redis, on the other Ray version. In the suite, test_40's upgrade left it
-    there (it converged this inventory) and test_48's teardown follows. Run alone, this module
-    converges the lab to it first and back to the lab's own inventory at the end."""
+    """The lab with its GCS in Redis. In the suite, test_40's upgrade round trip left it there (its
+    way back converged this inventory) and test_48's teardown follows. Run alone, this module
+    converges the lab to Redis first and back to the default storage at the end."""
     if gcs_in_redis():
         yield redis_inventory
         return
-    # The other version's image, as test_40 makes sure of it (lab/images.sh skips what exists).
-    env = {**os.environ, "RAY_VERSION": pins.RAY_PREVIOUS_VERSION}
-    subprocess.run([str(ROOT / "lab" / "images.sh")], env=env, check=True, timeout=1200, cwd=ROOT)
     started = time.monotonic()
     run = playbook("site.yml", inventory=redis_inventory, timeout=900)
-    log(f"converge to GCS storage redis on Ray {pins.RAY_PREVIOUS_VERSION}: {time.monotonic() - started:.0f} s")
+    log(f"converge to GCS storage redis: {time.monotonic() - started:.0f} s")
     assert run.rc == 0, run
     yield redis_inventory
     started = time.monotonic()

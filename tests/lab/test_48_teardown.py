@@ -1,32 +1,19 @@
 """Tear the cluster down: no Ray container, compose project, image or GCS store left, and no rule
 but SSH's; Docker and UFW stay. A second teardown changes nothing. The lab is on whichever GCS
-storage and Ray version the tests before left it (Redis and the other Ray after test_40's upgrade)."""
+storage the tests before left it (Redis after test_40's upgrade round trip)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from labkit import (
-    LAB_INVENTORY,
-    cluster_containers,
-    gcs_in_redis,
-    lab_host,
-    lab_hosts,
-    log,
-    pins,
-    plan,
-    playbook,
-    ray_image,
-    server,
-)
+from labkit import LAB_INVENTORY, cluster_containers, gcs_in_redis, lab_host, lab_hosts, log, plan, playbook, ray_image, server
 
 
 def test_teardown_removes_the_cluster_its_image_and_its_rules(redis_inventory: Path) -> None:
+    image = ray_image()
     monitoring = plan()["cluster"]["monitoring"]
     options = ("-e", "ray_teardown_remove_firewall_rules=true", "-e", "ray_teardown_remove_images=true")
-    upgraded = gcs_in_redis()
-    inventory = redis_inventory if upgraded else LAB_INVENTORY
-    image = ray_image(pins.RAY_PREVIOUS_VERSION) if upgraded else ray_image()
+    inventory = redis_inventory if gcs_in_redis() else LAB_INVENTORY
     run = playbook("playbooks/teardown.yml", *options, inventory=inventory)
     assert run.rc == 0, run
     for host in lab_hosts():
