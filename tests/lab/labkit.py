@@ -280,6 +280,13 @@ def inventory_with(tmp_path: Path, changes: dict[str, dict[str, Any]], groups: d
     return target
 
 
+def whole_line() -> str:
+    """The line ray_verify's wait prints when the cluster is whole (site.yml, upgrade.yml, restart.yml and
+    status.yml print it): every planned node of the lab alive."""
+    count = plan()["cluster"]["expected_node_count"]
+    return f"the cluster is whole: {count} of {count} nodes alive"
+
+
 def wait_whole(inventory: Path = LAB_INVENTORY, timeout: int = 300) -> Run:
     run = playbook("playbooks/status.yml", "-e", f"ray_status_wait_timeout={timeout}", inventory=inventory, timeout=timeout + 120)
     assert run.rc == 0, run
