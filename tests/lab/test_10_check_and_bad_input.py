@@ -53,7 +53,10 @@ BAD_INPUT: list[tuple[str, dict[str, Any], dict[str, list[str]] | None, list[str
         None,
         ["lab-80", "memory_reservation", "2g"],
     ),
-    ("cpus-above-host-vcpus", {"lab-80": {"ray_worker_spec": {**WORKER, "cpus": 1}}}, None, ["lab-80", "cpus", "4"]),
+    # (The lab allows oversubscription: its servers share two cores. A real inventory does not.)
+    ("cpus-above-host-vcpus", {"lab-80": {"ray_worker_spec": {**WORKER, "cpus": 1}},
+                               "group:ray_cluster": {"ray_cluster_allow_oversubscription": False}},
+     None, ["lab-80", "cpus", "4"]),
     ("cpus-zero", {"lab-81": {"ray_worker_spec": {**WORKER, "cpus": 0}}}, None, ["lab-81", "cpus", "0"]),
     ("no-head", {}, {"ray_head": []}, ["groups.ray_head", "[]"]),
     ("two-heads", {}, {"ray_head": ["lab-84", "lab-80"]}, ["groups.ray_head", "lab-84", "lab-80"]),
